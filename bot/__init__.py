@@ -1,0 +1,3 @@
+"""engagebot: a Discord community engagement inbox."""
+
+__version__ = "0.1.0"

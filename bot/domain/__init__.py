@@ -1,0 +1,1 @@
+"""Pure domain logic: plain records and the maths on them. Standard library only."""

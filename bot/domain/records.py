@@ -1,0 +1,210 @@
+"""Plain records that flow from Discord (or an export file) into storage.
+
+They are frozen and slotted: the ingest hot path builds one per event, so they stay cheap.
+Times are aware UTC datetimes; snowflakes are ints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class ChannelKind(StrEnum):
+    TEXT = "text"
+    ANNOUNCEMENT = "announcement"
+    FORUM = "forum"
+    MEDIA = "media"
+    VOICE = "voice"
+    STAGE = "stage"
+    CATEGORY = "category"
+    PUBLIC_THREAD = "public_thread"
+    PRIVATE_THREAD = "private_thread"
+    ANNOUNCEMENT_THREAD = "announcement_thread"
+    FORUM_POST = "forum_post"
+    OTHER = "other"
+
+    @property
+    def is_thread(self) -> bool:
+        return self in _THREAD_KINDS
+
+
+_THREAD_KINDS = frozenset(
+    {
+        ChannelKind.PUBLIC_THREAD,
+        ChannelKind.PRIVATE_THREAD,
+        ChannelKind.ANNOUNCEMENT_THREAD,
+        ChannelKind.FORUM_POST,
+    }
+)
+
+
+class MemberEventKind(StrEnum):
+    JOIN = "join"
+    LEAVE = "leave"
+    BAN = "ban"
+    UNBAN = "unban"
+    ROLES_CHANGED = "roles_changed"
+
+
+class ContentPolicy(StrEnum):
+    """What message text the database keeps (see the privacy section of the design)."""
+
+    ALL = "all"
+    QUESTIONS = "questions"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class GuildRecord:
+    guild_id: int
+    name: str
+    seen_at: datetime
+    left_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRecord:
+    guild_id: int
+    channel_id: int
+    kind: ChannelKind
+    name: str
+    parent_id: int | None = None
+    position: int | None = None
+    created_at: datetime | None = None
+    archived: bool = False
+    owner_id: int | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelDeleted:
+    guild_id: int
+    channel_id: int
+    deleted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    """The current state of a member, upserted whenever the bot learns it."""
+
+    guild_id: int
+    user_id: int
+    is_bot: bool
+    joined_at: datetime | None
+    is_staff: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MemberEvent:
+    guild_id: int
+    user_id: int
+    kind: MemberEventKind
+    at: datetime
+    is_bot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    message_id: int
+    guild_id: int
+    channel_id: int
+    """The top-level channel; for a thread message, the thread's parent."""
+    author_id: int
+    created_at: datetime
+    thread_id: int | None = None
+    is_bot: bool = False
+    is_webhook: bool = False
+    is_system: bool = False
+    counted: bool = True
+    """A human message in a watched channel: it counts as community activity."""
+    reply_to_id: int | None = None
+    is_forward: bool = False
+    is_thread_starter: bool = False
+    mention_user_ids: tuple[int, ...] = ()
+    mention_role_ids: tuple[int, ...] = ()
+    mentions_everyone: bool = False
+    mentions_bot: bool = False
+    edited_at: datetime | None = None
+    content: str | None = None
+
+    @property
+    def is_reply(self) -> bool:
+        """A reply in the METRICS.md sense: a reply reference, or a non-starter thread message."""
+        return self.reply_to_id is not None or (
+            self.thread_id is not None and not self.is_thread_starter
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEdit:
+    message_id: int
+    guild_id: int
+    edited_at: datetime
+    content: str | None = None
+    """The new text, only when the content policy keeps this message's text."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDelete:
+    message_id: int
+    guild_id: int
+    channel_id: int
+    deleted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionAdd:
+    message_id: int
+    guild_id: int
+    channel_id: int
+    user_id: int
+    emoji: str
+    at: datetime
+    user_is_bot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionRemove:
+    message_id: int
+    guild_id: int
+    user_id: int
+    emoji: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionClear:
+    """All reactions on a message removed, or only those of one emoji."""
+
+    message_id: int
+    guild_id: int
+    at: datetime
+    emoji: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberForget:
+    """Erase what is stored about a member (opt-out or a moderator's request)."""
+
+    guild_id: int
+    user_id: int
+    at: datetime
+    opt_out: bool = True
+
+
+Event = (
+    GuildRecord
+    | ChannelRecord
+    | ChannelDeleted
+    | MemberRecord
+    | MemberEvent
+    | MessageRecord
+    | MessageEdit
+    | MessageDelete
+    | ReactionAdd
+    | ReactionRemove
+    | ReactionClear
+    | MemberForget
+)

@@ -1,0 +1,1 @@
+"""Embeds and charts built from report records."""

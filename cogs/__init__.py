@@ -1,0 +1,1 @@
+"""Discord glue: listeners and commands, thin, one feature per cog."""

@@ -1,0 +1,1 @@
+"""Storage: the schema, the batching writer, migrations and the read models."""

@@ -1,0 +1,251 @@
+"""The single batching writer: every event reaches the database through here.
+
+A bounded buffer gives back-pressure (``put`` waits when it is full; nothing is ever dropped).
+One task drains it: a batch is written when 500 events are waiting or the oldest has waited
+250 ms, in one transaction, with the rollups. A batch that fails is retried with back-off; if it
+still fails, its events are written one by one so that one bad event cannot take the others
+with it, and the bad one is reported with its ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain.records import Event
+from storage import tables as t
+from storage.apply import UTC_ZONE, BatchApplier, BatchResult
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+MAX_DELAY_SECONDS = 0.25
+QUEUE_CAPACITY = 20_000
+RETRY_DELAYS = (0.05, 0.25, 1.0, 4.0)
+
+
+@dataclass
+class WriterStats:
+    queued: int = 0
+    written: int = 0
+    batches: int = 0
+    retries: int = 0
+    failed: int = 0
+    messages_new: int = 0
+    reactions_new: int = 0
+
+
+def describe(event: Event) -> str:
+    """An event's kind and ids, never its content, for logs."""
+    ids = {
+        name: getattr(event, name)
+        for name in ("guild_id", "channel_id", "message_id", "user_id")
+        if hasattr(event, name)
+    }
+    return f"{type(event).__name__}({', '.join(f'{k}={v}' for k, v in ids.items())})"
+
+
+class EventWriter:
+    """Use as ``async with EventWriter(engine) as writer:``; ``await writer.put(event)``."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        batch_size: int = BATCH_SIZE,
+        max_delay: float = MAX_DELAY_SECONDS,
+        capacity: int = QUEUE_CAPACITY,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+        default_zone: ZoneInfo = UTC_ZONE,
+        on_batch: Callable[[Sequence[Event], BatchResult], Awaitable[None]] | None = None,
+    ) -> None:
+        if batch_size < 1 or capacity < batch_size:
+            raise ValueError("need 1 <= batch_size <= capacity")
+        self.engine = engine
+        self.batch_size = batch_size
+        self.max_delay = max_delay
+        self.capacity = capacity
+        self.retry_delays = tuple(retry_delays)
+        self.applier = BatchApplier({}, default_zone)
+        self.stats = WriterStats()
+        self._on_batch = on_batch
+        self._buffer: list[Event] = []
+        self._oldest_at = 0.0
+        self._has_items = asyncio.Event()
+        self._batch_full = asyncio.Event()
+        self._space = asyncio.Event()
+        self._space.set()
+        self._progress = asyncio.Condition()
+        self._flush_now = False
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    async def __aenter__(self) -> EventWriter:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        if self._task is not None:
+            return
+        await self.load_timezones()
+        self._closing = False
+        self._task = asyncio.create_task(self._run(), name="engagebot-writer")
+
+    async def load_timezones(self) -> None:
+        """Day rollups are kept in each guild's own time zone."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(t.Guild.id, t.Guild.timezone).where(t.Guild.timezone.is_not(None))
+            )
+            for guild_id, zone in rows:
+                self.applier.timezones[guild_id] = ZoneInfo(zone)
+
+    def set_timezone(self, guild_id: int, zone: ZoneInfo) -> None:
+        self.applier.timezones[guild_id] = zone
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    async def put(self, event: Event) -> None:
+        """Queue one event; waits (back-pressure) only while the buffer is full."""
+        while len(self._buffer) >= self.capacity:
+            self._space.clear()
+            await self._space.wait()
+        self._append(event)
+
+    async def put_many(self, events: Sequence[Event]) -> None:
+        for event in events:
+            await self.put(event)
+
+    def _append(self, event: Event) -> None:
+        buffer = self._buffer
+        if not buffer:
+            self._oldest_at = time.monotonic()
+            self._has_items.set()
+        buffer.append(event)
+        self.stats.queued += 1
+        if len(buffer) >= self.batch_size:
+            self._batch_full.set()
+
+    async def flush(self) -> None:
+        """Return once every event queued before this call is written (or reported failed)."""
+        if self._task is None:
+            raise RuntimeError("the writer is not running")
+        target = self.stats.queued
+        async with self._progress:
+            self._flush_now = True
+            self._batch_full.set()
+            await self._progress.wait_for(
+                lambda: self.stats.written + self.stats.failed >= target or self._task is None
+            )
+
+    async def close(self) -> None:
+        """Write everything still queued, then stop."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._closing = True
+        self._batch_full.set()
+        self._has_items.set()
+        try:
+            await task
+        finally:
+            async with self._progress:
+                self._progress.notify_all()
+
+    async def _run(self) -> None:
+        while True:
+            if not self._buffer:
+                if self._closing:
+                    return
+                self._has_items.clear()
+                await self._has_items.wait()
+                continue
+            wait = self._oldest_at + self.max_delay - time.monotonic()
+            if len(self._buffer) < self.batch_size and wait > 0 and not self._closing:
+                if not self._flush_now:
+                    self._batch_full.clear()
+                    try:
+                        await asyncio.wait_for(self._batch_full.wait(), wait)
+                    except TimeoutError:
+                        pass
+            batch = self._buffer[: self.batch_size]
+            del self._buffer[: self.batch_size]
+            if self._buffer:
+                self._oldest_at = time.monotonic()
+            else:
+                self._flush_now = False
+            self._space.set()
+            await self._write_with_retries(batch)
+            async with self._progress:
+                self._progress.notify_all()
+
+    async def _write_with_retries(self, batch: list[Event]) -> None:
+        for attempt, delay in enumerate((*self.retry_delays, None)):
+            try:
+                result = await self.write_transaction(batch)
+            except Exception as exc:
+                if delay is None:
+                    log.error(
+                        "a batch of %d events failed %d times (%s); writing them one by one",
+                        len(batch), attempt + 1, type(exc).__name__,
+                    )
+                    await self._write_one_by_one(batch)
+                    return
+                self.stats.retries += 1
+                log.warning(
+                    "a batch of %d events failed (%s: %s); retrying in %.2fs",
+                    len(batch), type(exc).__name__, _short(exc), delay,
+                )
+                await asyncio.sleep(delay)
+            else:
+                self._count(len(batch), result)
+                if self._on_batch is not None:
+                    await self._notify(batch, result)
+                return
+
+    async def _write_one_by_one(self, batch: list[Event]) -> None:
+        for event in batch:
+            try:
+                result = await self.write_transaction([event])
+            except Exception as exc:
+                self.stats.failed += 1
+                log.error(
+                    "could not store %s: %s: %s", describe(event), type(exc).__name__, _short(exc)
+                )
+            else:
+                self._count(1, result)
+
+    def _count(self, events: int, result: BatchResult) -> None:
+        self.stats.written += events
+        self.stats.batches += 1
+        self.stats.messages_new += result.messages_new
+        self.stats.reactions_new += result.reactions_new
+
+    async def _notify(self, batch: Sequence[Event], result: BatchResult) -> None:
+        assert self._on_batch is not None
+        try:
+            await self._on_batch(batch, result)
+        except Exception:
+            log.exception("a batch listener failed; the batch itself is stored")
+
+    async def write_transaction(self, events: Sequence[Event]) -> BatchResult:
+        """Apply events in one transaction now, bypassing the queue (used by import)."""
+        async with self.engine.begin() as conn:
+            return await self.applier.apply(conn, events)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text[:200]
