@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 
 import discord
 from discord.ext import commands
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
 from storage import migrate
-from storage.engine import create_engine, redacted
+from storage.engine import AsyncEngine, create_engine, redacted
 from storage.repositories import (
     ChannelRepository,
     Defaults,
@@ -58,8 +57,8 @@ def defaults_from(settings: Settings) -> Defaults:
     d = settings.defaults
     return Defaults(
         timezone=d.timezone,
-        week_start=d.week_start.index,
-        summary_day=d.summary_day.index,
+        week_start=d.week_start.number,
+        summary_day=d.summary_day.number,
         summary_time=d.summary_time,
         response_target_minutes=d.response_target_minutes,
         store_content=settings.privacy.store_content,
@@ -115,8 +114,9 @@ class EngageBot(commands.AutoShardedBot):
         log.info("loaded %d cogs", len(self.extensions_to_load))
 
     async def on_ready(self) -> None:
-        log.info("connected as %s (%s) in %d guilds", self.user, self.application_id,
-                 len(self.guilds))
+        log.info(
+            "connected as %s (%s) in %d guilds", self.user, self.application_id, len(self.guilds)
+        )
 
 
 async def run_bot(settings: Settings, token: str) -> None:

@@ -41,14 +41,14 @@ ConfigOption = Annotated[
     ),
 ]
 
-NO_TOKEN_HELP = f"""No bot token. engagebot reads it only from {TOKEN_ENV} or from discord.token_file.
+NO_TOKEN_HELP = f"""No bot token: engagebot reads it from {TOKEN_ENV} or discord.token_file only.
 To get one:
-  1. Open https://discord.com/developers/applications and create an application.
+  1. Open the Discord Developer Portal (https://discord.com/developers/applications)
+     and create an application.
   2. Under Bot, press Reset Token and copy it; set it with  export {TOKEN_ENV}=...
   3. Under Bot > Privileged Gateway Intents, turn on MESSAGE CONTENT INTENT and
      SERVER MEMBERS INTENT (the bot needs both to see questions and joins).
-  4. Invite it with the URL from  engagebot invite-url
-Without a token, `engagebot demo` shows the bot in a simulated community."""
+  4. Invite it to your server with the URL from  engagebot invite-url"""
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -75,8 +75,10 @@ def version() -> None:
     import discord
     import sqlalchemy
 
-    out.print(f"engagebot {__version__} (discord.py {discord.__version__}, "
-              f"SQLAlchemy {sqlalchemy.__version__}, Python {sys.version.split()[0]})")
+    out.print(
+        f"engagebot {__version__} (discord.py {discord.__version__}, "
+        f"SQLAlchemy {sqlalchemy.__version__}, Python {sys.version.split()[0]})"
+    )
 
 
 @app.command("check-config")
@@ -135,8 +137,11 @@ def _explain_run_failure(exc: Exception) -> NoReturn:
     if isinstance(exc, discord.LoginFailure):
         fail(f"Discord refused the token ({TOKEN_ENV}); reset it in the Developer Portal.", 2)
     if isinstance(exc, discord.PrivilegedIntentsRequired):
-        fail("Discord refused the privileged intents. In the Developer Portal, under Bot, turn "
-             "on MESSAGE CONTENT INTENT and SERVER MEMBERS INTENT.", 2)
+        fail(
+            "Discord refused the privileged intents. In the Developer Portal, under Bot, turn "
+            "on MESSAGE CONTENT INTENT and SERVER MEMBERS INTENT.",
+            2,
+        )
     log.exception("the bot stopped on an unexpected error")
     fail(f"the bot stopped: {type(exc).__name__}", 1)
 
@@ -167,8 +172,10 @@ def invite_url_command(
         token = settings.read_token()
         client_id = application_id_from_token(token.get_secret_value()) if token else None
         if client_id is None:
-            fail("give --client-id (the Application ID from the Developer Portal), or set "
-                 f"{TOKEN_ENV} so it can be read from the token")
+            fail(
+                "give --client-id (the Application ID from the Developer Portal), or set "
+                f"{TOKEN_ENV} so it can be read from the token"
+            )
     out.print(invite_url(client_id), soft_wrap=True, highlight=False)
     out.print(f"[dim]permissions:\n{permissions_help()}[/]", highlight=False)
 
@@ -191,8 +198,11 @@ def db_upgrade(config: ConfigOption = None) -> None:
     try:
         before, after = asyncio.run(go())
     except Exception as exc:
-        fail(f"cannot upgrade {redacted(settings.database.url)}: {type(exc).__name__}: "
-             f"{str(exc).splitlines()[0] if str(exc) else ''}", 1)
+        fail(
+            f"cannot upgrade {redacted(settings.database.url)}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}",
+            1,
+        )
     if before == after:
         out.print(f"database is at the newest schema ({after})")
     else:

@@ -31,7 +31,7 @@ from bot.domain.records import ContentPolicy
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 CONFIG_PATH_ENV = "ENGAGEBOT_CONFIG"
-TOKEN_ENV = "ENGAGEBOT_TOKEN"
+TOKEN_ENV = "ENGAGEBOT_TOKEN"  # noqa: S105 - the variable's name, not a token
 
 
 class Weekday(StrEnum):
@@ -44,7 +44,7 @@ class Weekday(StrEnum):
     SUNDAY = "sunday"
 
     @property
-    def index(self) -> int:
+    def number(self) -> int:
         """Monday is 0, as in ``datetime.weekday()``."""
         return list(Weekday).index(self)
 

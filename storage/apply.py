@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,7 +24,6 @@ from bot.domain.records import (
     Event,
     GuildRecord,
     MemberEvent,
-    MemberEventKind,
     MemberForget,
     MemberRecord,
     MessageDelete,
@@ -72,12 +71,8 @@ class _Rollup:
     guild_days: dict[tuple[int, date], list[int]] = field(
         default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     )
-    member_days: dict[tuple[int, date, int], int] = field(
-        default_factory=lambda: defaultdict(int)
-    )
-    channel_days: dict[tuple[int, date, int], int] = field(
-        default_factory=lambda: defaultdict(int)
-    )
+    member_days: dict[tuple[int, date, int], int] = field(default_factory=lambda: defaultdict(int))
+    channel_days: dict[tuple[int, date, int], int] = field(default_factory=lambda: defaultdict(int))
     guild_hours: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -123,7 +118,9 @@ class BatchApplier:
             await self._deletes(conn, buckets[MessageDelete])
         reaction_ops = buckets[ReactionAdd] + buckets[ReactionRemove] + buckets[ReactionClear]
         if reaction_ops:
-            ordered = [e for e in events if isinstance(e, ReactionAdd | ReactionRemove | ReactionClear)]
+            ordered = [
+                e for e in events if isinstance(e, ReactionAdd | ReactionRemove | ReactionClear)
+            ]
             await self._reactions(conn, ordered, rollup, result)
         await self._write_rollups(conn, rollup)
         for forget in buckets[MemberForget]:
@@ -140,8 +137,12 @@ class BatchApplier:
         await conn.execute(
             stmt,
             [
-                {"id": r.guild_id, "name": r.name[:100], "first_seen_at": r.seen_at,
-                 "left_at": r.left_at}
+                {
+                    "id": r.guild_id,
+                    "name": r.name[:100],
+                    "first_seen_at": r.seen_at,
+                    "left_at": r.left_at,
+                }
                 for r in rows.values()
             ],
         )
@@ -211,8 +212,13 @@ class BatchApplier:
             await conn.execute(
                 stmt,
                 [
-                    {"guild_id": r.guild_id, "user_id": r.user_id, "is_bot": r.is_bot,
-                     "is_staff": r.is_staff, "joined_at": r.joined_at}
+                    {
+                        "guild_id": r.guild_id,
+                        "user_id": r.user_id,
+                        "is_bot": r.is_bot,
+                        "is_staff": r.is_staff,
+                        "joined_at": r.joined_at,
+                    }
                     for r in latest.values()
                 ],
             )
@@ -226,39 +232,51 @@ class BatchApplier:
                 for e in events
             ],
         )
-        # Membership state follows the newest join or leave, whatever order they arrived in.
-        newest: dict[tuple[int, int], MemberEvent] = {}
-        for e in events:
-            if e.kind in (MemberEventKind.JOIN, MemberEventKind.LEAVE, MemberEventKind.BAN):
-                key = (e.guild_id, e.user_id)
-                if key not in newest or newest[key].at <= e.at:
-                    newest[key] = e
-        for e in newest.values():
-            joined = e.kind is MemberEventKind.JOIN
-            ins = dialect_insert(conn, _MEMBERS)
-            ins = ins.on_conflict_do_nothing()
+        # Membership follows the newest join and leave, whatever order they arrived in.
+        for guild_id, user_id in {(e.guild_id, e.user_id) for e in events}:
+            await self._settle_membership(conn, guild_id, user_id, events)
+
+    async def _settle_membership(
+        self, conn: AsyncConnection, guild_id: int, user_id: int, events: list[MemberEvent]
+    ) -> None:
+        ev = _MEMBER_EVENTS.c
+        times = await conn.execute(
+            select(ev.kind, func.max(ev.at))
+            .where(ev.guild_id == guild_id, ev.user_id == user_id)
+            .where(ev.kind.in_(["join", "leave", "ban"]))
+            .group_by(ev.kind)
+        )
+        latest = dict(times.all())
+        members = _MEMBERS.c
+        current = (
             await conn.execute(
-                ins,
-                {"guild_id": e.guild_id, "user_id": e.user_id, "is_bot": e.is_bot,
-                 "joined_at": e.at if joined else None, "left_at": None if joined else e.at},
+                select(members.joined_at).where(
+                    members.guild_id == guild_id, members.user_id == user_id
+                )
             )
-            members = _MEMBERS.c
-            if joined:
-                later_leave = or_(members.left_at.is_(None), members.left_at <= e.at)
-                await conn.execute(
-                    update(_MEMBERS)
-                    .where(members.guild_id == e.guild_id, members.user_id == e.user_id)
-                    .where(or_(members.joined_at.is_(None), members.joined_at <= e.at))
-                    .where(later_leave)
-                    .values(joined_at=e.at, left_at=None)
-                )
-            else:
-                await conn.execute(
-                    update(_MEMBERS)
-                    .where(members.guild_id == e.guild_id, members.user_id == e.user_id)
-                    .where(or_(members.joined_at.is_(None), members.joined_at <= e.at))
-                    .values(left_at=e.at)
-                )
+        ).one_or_none()
+        joins = [at for at in (latest.get("join"), current[0] if current else None) if at]
+        joined_at = max(joins) if joins else None
+        leaves = [at for at in (latest.get("leave"), latest.get("ban")) if at]
+        left_at = max(leaves) if leaves else None
+        if left_at is not None and joined_at is not None and left_at < joined_at:
+            left_at = None
+        is_bot = any(e.is_bot for e in events if e.user_id == user_id and e.guild_id == guild_id)
+        stmt = dialect_insert(conn, _MEMBERS)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["guild_id", "user_id"],
+            set_={"joined_at": stmt.excluded.joined_at, "left_at": stmt.excluded.left_at},
+        )
+        await conn.execute(
+            stmt,
+            {
+                "guild_id": guild_id,
+                "user_id": user_id,
+                "is_bot": is_bot,
+                "joined_at": joined_at,
+                "left_at": left_at,
+            },
+        )
 
     async def _messages(
         self,
@@ -369,7 +387,7 @@ class BatchApplier:
         )
 
     async def _deletes(self, conn: AsyncConnection, deletes: list[MessageDelete]) -> None:
-        first = {}
+        first: dict[int, MessageDelete] = {}
         for d in deletes:
             if d.message_id not in first or first[d.message_id].deleted_at > d.deleted_at:
                 first[d.message_id] = d
@@ -424,7 +442,7 @@ class BatchApplier:
                     _REACTIONS.c.is_bot,
                 )
             )
-            removed.extend(tuple(row) for row in gone)  # type: ignore[misc]
+            removed.extend(tuple(row) for row in gone)
         to_remove = [key for key, op in state.items() if op is None]
         if to_remove:
             gone = await conn.execute(
@@ -441,7 +459,7 @@ class BatchApplier:
                     _REACTIONS.c.is_bot,
                 )
             )
-            removed.extend(tuple(row) for row in gone)  # type: ignore[misc]
+            removed.extend(tuple(row) for row in gone)
         adds = [op for op in state.values() if op is not None]
         added: list[tuple[int, int, str, bool]] = []
         if adds:
@@ -458,13 +476,19 @@ class BatchApplier:
             inserted = await conn.execute(
                 stmt,
                 [
-                    {"message_id": a.message_id, "user_id": a.user_id, "emoji": a.emoji[:64],
-                     "guild_id": a.guild_id, "channel_id": a.channel_id, "is_bot": a.user_is_bot,
-                     "created_at": a.at}
+                    {
+                        "message_id": a.message_id,
+                        "user_id": a.user_id,
+                        "emoji": a.emoji[:64],
+                        "guild_id": a.guild_id,
+                        "channel_id": a.channel_id,
+                        "is_bot": a.user_is_bot,
+                        "created_at": a.at,
+                    }
                     for a in adds
                 ],
             )
-            added = [tuple(row) for row in inserted]  # type: ignore[misc]
+            added = [tuple(row) for row in inserted]
             result.reactions_new += len(added)
         await self._count_applause(conn, added, removed, rollup)
 
@@ -530,8 +554,7 @@ class BatchApplier:
                 ["guild_id", "hour"],
                 ("messages",),
                 [
-                    {"guild_id": g, "hour": datetime.fromtimestamp(h * 3600, tz=UTC),
-                     "messages": n}
+                    {"guild_id": g, "hour": datetime.fromtimestamp(h * 3600, tz=UTC), "messages": n}
                     for (g, h), n in rollup.guild_hours.items()
                 ],
             )
@@ -588,8 +611,7 @@ def _mention_rows(r: MessageRecord) -> list[dict[str, Any]]:
     )
     if r.mentions_everyone:
         rows.append(
-            {"message_id": r.message_id, "kind": "everyone", "target_id": 0,
-             "guild_id": r.guild_id}
+            {"message_id": r.message_id, "kind": "everyone", "target_id": 0, "guild_id": r.guild_id}
         )
     return rows
 
@@ -622,9 +644,7 @@ async def forget_member(conn: AsyncConnection, forget: MemberForget) -> None:
         delete(_MEMBER_DAYS).where(_MEMBER_DAYS.c.guild_id == g, _MEMBER_DAYS.c.user_id == u)
     )
     await conn.execute(
-        delete(_MEMBER_EVENTS).where(
-            _MEMBER_EVENTS.c.guild_id == g, _MEMBER_EVENTS.c.user_id == u
-        )
+        delete(_MEMBER_EVENTS).where(_MEMBER_EVENTS.c.guild_id == g, _MEMBER_EVENTS.c.user_id == u)
     )
     members = _MEMBERS.c
     if forget.opt_out:

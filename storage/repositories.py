@@ -6,7 +6,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.domain.guilds import WEEKDAYS, ChannelSettings, GuildSettings
 from bot.domain.records import ChannelKind, ContentPolicy
@@ -49,14 +49,12 @@ class GuildRepository:
     async def settings(self, guild_id: int) -> GuildSettings:
         """The guild's effective settings; a guild never seen gets the defaults."""
         d = self.defaults
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(select(t.Guild).where(t.Guild.id == guild_id))
-            ).one_or_none()
-            roles = await conn.execute(
+        async with AsyncSession(self.engine) as session:
+            row = await session.get(t.Guild, guild_id)
+            roles = await session.scalars(
                 select(t.StaffRole.role_id).where(t.StaffRole.guild_id == guild_id)
             )
-            staff_roles = frozenset(r[0] for r in roles)
+            staff_roles = frozenset(roles)
         if row is None:
             return GuildSettings(
                 guild_id=guild_id,
@@ -73,9 +71,13 @@ class GuildRepository:
             timezone=row.timezone or d.timezone,
             week_start=_weekday(row.week_start, d.week_start),
             summary_day=_weekday(row.summary_day, d.summary_day),
-            summary_time=time.fromisoformat(row.summary_time) if row.summary_time else d.summary_time,
+            summary_time=time.fromisoformat(row.summary_time)
+            if row.summary_time
+            else d.summary_time,
             response_target_minutes=row.response_target_minutes or d.response_target_minutes,
-            store_content=ContentPolicy(row.store_content) if row.store_content else d.store_content,
+            store_content=ContentPolicy(row.store_content)
+            if row.store_content
+            else d.store_content,
             inbox_channel_id=row.inbox_channel_id,
             public_summary_channel_id=row.public_summary_channel_id,
             staff_summary_channel_id=row.staff_summary_channel_id,
@@ -92,8 +94,8 @@ class ChannelRepository:
         self.engine = engine
 
     async def channels(self, guild_id: int) -> list[ChannelSettings]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(
+        async with AsyncSession(self.engine) as session:
+            rows = await session.scalars(
                 select(t.Channel).where(t.Channel.guild_id == guild_id).order_by(t.Channel.id)
             )
             return [_channel(row) for row in rows]
@@ -107,7 +109,7 @@ class ChannelRepository:
                     t.Channel.guild_id == guild_id, t.Channel.newest_message_id.is_not(None)
                 )
             )
-            newest = {cid: int(mid) for cid, mid in remembered}
+            newest = {cid: int(mid) for cid, mid in remembered if mid is not None}
             # Messages whose channel row arrived later still count as stored.
             in_channels = await conn.execute(
                 select(m.channel_id, func.max(m.id))

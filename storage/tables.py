@@ -118,7 +118,7 @@ class StaffRole(Base):
 
 
 class Channel(Base):
-    """Channels, threads and forum posts. ``watched`` is NULL (default), true, or false (ignored)."""
+    """Channels, threads and forum posts; ``watched`` is NULL (default), true or false (ignored)."""
 
     __tablename__ = "channels"
 
@@ -203,7 +203,7 @@ class Message(Base):
 
 
 class DeletedMessage(Base):
-    """A tombstone: a message deleted in Discord stays deleted even if its creation replays later."""
+    """A tombstone: a deleted message stays deleted even if its creation is replayed later."""
 
     __tablename__ = "deleted_messages"
 
@@ -283,7 +283,7 @@ class InboxItem(Base):
     state: Mapped[str] = mapped_column(String(12))
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default=TRUE)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     card_channel_id: Mapped[int | None]
     card_message_id: Mapped[int | None]
     claimed_by: Mapped[int | None]

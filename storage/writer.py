@@ -10,6 +10,7 @@ with it, and the bad one is reported with its ids.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -108,7 +109,8 @@ class EventWriter:
                 select(t.Guild.id, t.Guild.timezone).where(t.Guild.timezone.is_not(None))
             )
             for guild_id, zone in rows:
-                self.applier.timezones[guild_id] = ZoneInfo(zone)
+                if zone:
+                    self.applier.timezones[guild_id] = ZoneInfo(zone)
 
     def set_timezone(self, guild_id: int, zone: ZoneInfo) -> None:
         self.applier.timezones[guild_id] = zone
@@ -173,13 +175,11 @@ class EventWriter:
                 await self._has_items.wait()
                 continue
             wait = self._oldest_at + self.max_delay - time.monotonic()
-            if len(self._buffer) < self.batch_size and wait > 0 and not self._closing:
-                if not self._flush_now:
-                    self._batch_full.clear()
-                    try:
-                        await asyncio.wait_for(self._batch_full.wait(), wait)
-                    except TimeoutError:
-                        pass
+            short = len(self._buffer) < self.batch_size
+            if short and wait > 0 and not (self._closing or self._flush_now):
+                self._batch_full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._batch_full.wait(), wait)
             batch = self._buffer[: self.batch_size]
             del self._buffer[: self.batch_size]
             if self._buffer:
@@ -199,14 +199,19 @@ class EventWriter:
                 if delay is None:
                     log.error(
                         "a batch of %d events failed %d times (%s); writing them one by one",
-                        len(batch), attempt + 1, type(exc).__name__,
+                        len(batch),
+                        attempt + 1,
+                        type(exc).__name__,
                     )
                     await self._write_one_by_one(batch)
                     return
                 self.stats.retries += 1
                 log.warning(
                     "a batch of %d events failed (%s: %s); retrying in %.2fs",
-                    len(batch), type(exc).__name__, _short(exc), delay,
+                    len(batch),
+                    type(exc).__name__,
+                    _short(exc),
+                    delay,
                 )
                 await asyncio.sleep(delay)
             else:
@@ -234,7 +239,8 @@ class EventWriter:
         self.stats.reactions_new += result.reactions_new
 
     async def _notify(self, batch: Sequence[Event], result: BatchResult) -> None:
-        assert self._on_batch is not None
+        if self._on_batch is None:
+            return
         try:
             await self._on_batch(batch, result)
         except Exception:

@@ -106,9 +106,7 @@ class PostgresServer:
             argv = [runuser, "-u", user, "--", *argv]
         elif user:
             argv = ["su", user, "-s", "/bin/sh", "-c", shlex.join(argv)]
-        return subprocess.run(  # noqa: S603
-            argv, cwd=self._tmp, capture_output=True, text=True, timeout=120
-        )
+        return subprocess.run(argv, cwd=self._tmp, capture_output=True, text=True, timeout=120)
 
     def _error(self, proc: subprocess.CompletedProcess[str]) -> RuntimeError:
         log = self._tmp / "server.log" if self._tmp else None

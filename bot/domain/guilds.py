@@ -47,7 +47,9 @@ class ChannelSettings:
     deleted: bool = False
 
 
-def is_watched(channel: ChannelSettings, parent: ChannelSettings | None, any_explicit: bool) -> bool:
+def is_watched(
+    channel: ChannelSettings, parent: ChannelSettings | None, any_explicit: bool
+) -> bool:
     """Whether a channel's messages count, following METRICS.md.
 
     Threads and forum posts follow their parent. An ignored channel never counts; when the guild

@@ -231,7 +231,7 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=12), nullable=False),
     sa.Column('opened_at', storage.tables.UtcMillis(), nullable=False),
     sa.Column('updated_at', storage.tables.UtcMillis(), nullable=False),
-    sa.Column('version', sa.Integer(), server_default=sa.text('(true)'), nullable=False),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
     sa.Column('card_channel_id', sa.BigInteger(), nullable=True),
     sa.Column('card_message_id', sa.BigInteger(), nullable=True),
     sa.Column('claimed_by', sa.BigInteger(), nullable=True),

@@ -1,0 +1,74 @@
+"""Shared fixtures: every storage test runs on a temporary SQLite file and on PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import migrate
+from storage.engine import create_engine
+from tests import pgserver
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str | None:
+    return pgserver.server_url_or_none()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'engagebot.db'}"
+        return
+    server = request.getfixturevalue("pg_server_url")
+    if server is None:
+        pytest.skip("no PostgreSQL binaries on this machine (CI installs them)")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = pgserver.create_database(server, name)
+    try:
+        yield url
+    finally:
+        pgserver.drop_database(server, name)
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated database."""
+    engine = create_engine(db_url)
+    await migrate.upgrade(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+class _ErrorCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def fail_on_discord_errors() -> Iterator[_ErrorCollector]:
+    """discord.py only logs exceptions raised in listeners; a test must still fail on them."""
+    collector = _ErrorCollector()
+    logger = logging.getLogger("discord")
+    logger.addHandler(collector)
+    try:
+        yield collector
+    finally:
+        logger.removeHandler(collector)
+    if collector.records:
+        details = "\n".join(f"{r.name}: {r.getMessage()}" for r in collector.records)
+        pytest.fail(f"discord logged errors:\n{details}")
