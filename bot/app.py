@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import discord
 from discord.ext import commands
 
+from bot.metrics_server import MetricsServer
 from bot.settings import Settings
 from storage import migrate
 from storage.engine import AsyncEngine, create_engine, redacted
@@ -107,11 +108,35 @@ class EngageBot(commands.AutoShardedBot):
         )
         self.resources = resources
         self.extensions_to_load = tuple(extensions)
+        self.metrics_server: MetricsServer | None = None
 
     async def setup_hook(self) -> None:
         for name in self.extensions_to_load:
             await self.load_extension(name)
         log.info("loaded %d cogs", len(self.extensions_to_load))
+        port = self.resources.settings.metrics.port
+        if port is not None:
+            self.metrics_server = MetricsServer(self.gauges, port)
+            await self.metrics_server.start()
+
+    def gauges(self) -> dict[str, float]:
+        stats = self.resources.writer.stats
+        return {
+            "guilds": len(self.guilds),
+            "gateway_latency_seconds": self.latency if self.latency == self.latency else 0.0,
+            "writer_queue_depth": self.resources.writer.pending,
+            "writer_events_queued_total": stats.queued,
+            "writer_events_written_total": stats.written,
+            "writer_events_failed_total": stats.failed,
+            "writer_batches_total": stats.batches,
+            "writer_retries_total": stats.retries,
+            "messages_stored_total": stats.messages_new,
+        }
+
+    async def close(self) -> None:
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
+        await super().close()
 
     async def on_ready(self) -> None:
         log.info(
