@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import discord
 from discord.ext import commands
 
+from bot.errors import EngageTree
+from bot.history import HistoryReader
 from bot.metrics_server import MetricsServer
+from bot.services.ingest import IngestService
 from bot.settings import Settings
 from storage import migrate
 from storage.engine import AsyncEngine, create_engine, redacted
@@ -26,7 +32,9 @@ from storage.writer import EventWriter
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ()
+Clock = Callable[[], datetime]
+
+EXTENSIONS: tuple[str, ...] = ("cogs.ingest", "cogs.privacy", "cogs.engage")
 
 
 def required_intents() -> discord.Intents:
@@ -42,6 +50,11 @@ def required_intents() -> discord.Intents:
 
 
 @dataclass
+class Services:
+    ingest: IngestService
+
+
+@dataclass
 class Resources:
     """Everything the bot's cogs use, built once per process."""
 
@@ -52,6 +65,7 @@ class Resources:
     channels: ChannelRepository
     messages: MessageRepository
     members: MemberRepository
+    services: Services
 
 
 def defaults_from(settings: Settings) -> Defaults:
@@ -67,7 +81,9 @@ def defaults_from(settings: Settings) -> Defaults:
 
 
 @contextlib.asynccontextmanager
-async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+async def open_resources(
+    settings: Settings, clock: Clock = discord.utils.utcnow
+) -> AsyncIterator[Resources]:
     """Engine (migrated to the newest schema), writer and repositories; closed in order."""
     engine = create_engine(settings.database.url)
     try:
@@ -75,14 +91,20 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         log.info("database ready at %s", redacted(settings.database.url))
         writer = EventWriter(engine, default_zone=ZoneInfo(settings.defaults.timezone))
         async with writer:
+            guilds = GuildRepository(engine, defaults_from(settings))
+            channels = ChannelRepository(engine)
+            messages = MessageRepository(engine)
+            members = MemberRepository(engine)
+            ingest = IngestService(writer, guilds, channels, members, messages, clock)
             yield Resources(
                 settings=settings,
                 engine=engine,
                 writer=writer,
-                guilds=GuildRepository(engine, defaults_from(settings)),
-                channels=ChannelRepository(engine),
-                messages=MessageRepository(engine),
-                members=MemberRepository(engine),
+                guilds=guilds,
+                channels=channels,
+                messages=messages,
+                members=members,
+                services=Services(ingest=ingest),
             )
     finally:
         await engine.dispose()
@@ -94,7 +116,7 @@ class EngageBot(commands.AutoShardedBot):
         resources: Resources,
         *,
         extensions: Sequence[str] = EXTENSIONS,
-        **options: object,
+        **options: Any,
     ) -> None:
         discord_settings = resources.settings.discord
         options.setdefault("shard_count", discord_settings.shard_count)
@@ -104,9 +126,12 @@ class EngageBot(commands.AutoShardedBot):
             intents=required_intents(),
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
-            **options,  # type: ignore[arg-type]
+            tree_cls=EngageTree,
+            **options,
         )
         self.resources = resources
+        self.services = resources.services
+        self.history = HistoryReader(self, resources.services.ingest)
         self.extensions_to_load = tuple(extensions)
         self.metrics_server: MetricsServer | None = None
 
@@ -114,10 +139,27 @@ class EngageBot(commands.AutoShardedBot):
         for name in self.extensions_to_load:
             await self.load_extension(name)
         log.info("loaded %d cogs", len(self.extensions_to_load))
+        await self.sync_commands_if_changed()
         port = self.resources.settings.metrics.port
         if port is not None:
             self.metrics_server = MetricsServer(self.gauges, port)
             await self.metrics_server.start()
+
+    async def sync_commands_if_changed(self, *, force: bool = False) -> bool:
+        """Sync slash commands on first start or when they changed; not on every boot."""
+        local = _command_signature(dict(c.to_dict(self.tree)) for c in self.tree.get_commands())
+        if not force:
+            fetched = await self.tree.fetch_commands()
+            remote = _command_signature(dict(c.to_dict()) for c in fetched)
+            if remote == local:
+                return False
+        await self.tree.sync()
+        log.info("slash commands synced (%d top-level)", len(local))
+        return True
+
+    async def staff_role_ids(self, guild_id: int) -> frozenset[int]:
+        view = await self.services.ingest.view(guild_id)
+        return view.settings.staff_role_ids
 
     def gauges(self) -> dict[str, float]:
         stats = self.resources.writer.stats
@@ -142,6 +184,20 @@ class EngageBot(commands.AutoShardedBot):
         log.info(
             "connected as %s (%s) in %d guilds", self.user, self.application_id, len(self.guilds)
         )
+
+
+def _command_signature(payloads: Iterable[dict[str, Any]]) -> set[str]:
+    """What makes two command lists the same for Discord: names, options and permissions."""
+    keys = ("name", "type", "options", "default_member_permissions", "description")
+
+    def canonical(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: canonical(v) for k, v in sorted(value.items()) if v not in (None, [], {})}
+        if isinstance(value, list):
+            return [canonical(v) for v in value]
+        return str(value)
+
+    return {json.dumps(canonical({k: p.get(k) for k in keys}), sort_keys=True) for p in payloads}
 
 
 async def run_bot(settings: Settings, token: str) -> None:

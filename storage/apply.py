@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.records import (
     ChannelDeleted,
+    ChannelKind,
     ChannelRecord,
     Event,
     GuildRecord,
@@ -33,6 +34,7 @@ from bot.domain.records import (
     ReactionClear,
     ReactionRemove,
 )
+from bot.domain.snowflakes import snowflake_time
 from storage import tables as t
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -107,7 +109,7 @@ class BatchApplier:
         if buckets[GuildRecord]:
             await self._guilds(conn, buckets[GuildRecord])
         if buckets[ChannelRecord] or buckets[ChannelDeleted]:
-            await self._channels(conn, buckets[ChannelRecord], buckets[ChannelDeleted])
+            await self._channels(conn, buckets[ChannelRecord], buckets[ChannelDeleted], rollup)
         if buckets[MemberRecord] or buckets[MemberEvent]:
             await self._members(conn, buckets[MemberRecord], buckets[MemberEvent])
         if buckets[MessageRecord]:
@@ -152,9 +154,11 @@ class BatchApplier:
         conn: AsyncConnection,
         records: list[ChannelRecord],
         deletions: list[ChannelDeleted],
+        rollup: _Rollup,
     ) -> None:
         if records:
             latest = {r.channel_id: r for r in records}
+            await self._count_new_threads(conn, latest, rollup)
             stmt = dialect_insert(conn, _CHANNELS)
             excluded = stmt.excluded
             stmt = stmt.on_conflict_do_update(
@@ -194,6 +198,29 @@ class BatchApplier:
                 .values(deleted_at=bindparam("at")),
                 [{"cid": d.channel_id, "at": d.deleted_at} for d in deletions],
             )
+
+    async def _count_new_threads(
+        self, conn: AsyncConnection, latest: dict[int, ChannelRecord], rollup: _Rollup
+    ) -> None:
+        """Amplification counts threads started from a message; a forum post is not one."""
+        threads = {
+            cid: r
+            for cid, r in latest.items()
+            if r.kind.is_thread and r.kind is not ChannelKind.FORUM_POST
+        }
+        if not threads:
+            return
+        known = await conn.execute(select(_CHANNELS.c.id).where(_CHANNELS.c.id.in_(threads)))
+        for (cid,) in known:
+            del threads[cid]
+        # A thread started from a message shares that message's id.
+        starters = await conn.execute(
+            select(_MESSAGES.c.id).where(_MESSAGES.c.id.in_(threads), _MESSAGES.c.counted)
+        )
+        threads = {cid: threads[cid] for (cid,) in starters}
+        for cid, r in threads.items():
+            day = self.local_day(r.guild_id, r.created_at or snowflake_time(cid))
+            rollup.guild_days[(r.guild_id, day)][_THREADS_I] += 1
 
     async def _members(
         self, conn: AsyncConnection, records: list[MemberRecord], events: list[MemberEvent]
@@ -343,8 +370,6 @@ class BatchApplier:
             counters[_REPLIES_I] += 1
         else:
             counters[_TOP_I] += 1
-        if r.is_thread_starter:
-            counters[_THREADS_I] += 1
         if r.is_forward:
             counters[_FORWARDS_I] += 1
         rollup.member_days[(r.guild_id, day, r.author_id)] += 1

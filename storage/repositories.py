@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.domain.guilds import WEEKDAYS, ChannelSettings, GuildSettings
-from bot.domain.records import ChannelKind, ContentPolicy
+from bot.domain.records import ChannelKind, ContentPolicy, StoredMessage
 from bot.domain.snowflakes import snowflake_at
 from storage import tables as t
 
@@ -147,6 +147,38 @@ class MessageRepository:
             )
         return int(value or 0)
 
+    async def window(
+        self, guild_id: int, where_id: int, low_id: int, high_id: int
+    ) -> dict[int, StoredMessage]:
+        """Stored messages of a channel or thread with ids in [low_id, high_id], with reactions."""
+        m, r = t.Message, t.ReactionRow
+        in_place = (m.thread_id == where_id) | ((m.channel_id == where_id) & m.thread_id.is_(None))
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(m.id, m.edited_at, m.deleted_at).where(
+                    m.guild_id == guild_id, m.id >= low_id, m.id <= high_id, in_place
+                )
+            )
+            found = {mid: (edited, deleted) for mid, edited, deleted in rows}
+            reactions: dict[int, dict[str, set[int]]] = {}
+            if found:
+                stored = await conn.execute(
+                    select(r.message_id, r.emoji, r.user_id).where(
+                        r.guild_id == guild_id, r.message_id.in_(found)
+                    )
+                )
+                for mid, emoji, uid in stored:
+                    reactions.setdefault(mid, {}).setdefault(emoji, set()).add(uid)
+        return {
+            mid: StoredMessage(
+                message_id=mid,
+                edited_at=edited,
+                deleted=deleted is not None,
+                reactions={e: frozenset(u) for e, u in reactions.get(mid, {}).items()},
+            )
+            for mid, (edited, deleted) in found.items()
+        }
+
 
 class MemberRepository:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -157,6 +189,26 @@ class MemberRepository:
             rows = await conn.execute(
                 select(t.Member.user_id).where(
                     t.Member.guild_id == guild_id, t.Member.opted_out_at.is_not(None)
+                )
+            )
+            return {row[0] for row in rows}
+
+    async def clear_opt_out(self, guild_id: int, user_id: int) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.Member)
+                .where(t.Member.guild_id == guild_id, t.Member.user_id == user_id)
+                .values(opted_out_at=None)
+            )
+
+    async def present_members(self, guild_id: int) -> set[int]:
+        """Members the database believes are in the guild (joined, not left)."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(t.Member.user_id).where(
+                    t.Member.guild_id == guild_id,
+                    t.Member.left_at.is_(None),
+                    t.Member.opted_out_at.is_(None),
                 )
             )
             return {row[0] for row in rows}

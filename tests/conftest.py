@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,21 @@ def fail_on_discord_errors() -> Iterator[_ErrorCollector]:
     if collector.records:
         details = "\n".join(f"{r.name}: {r.getMessage()}" for r in collector.records)
         pytest.fail(f"discord logged errors:\n{details}")
+
+
+@pytest.fixture
+async def resources(db_url: str) -> AsyncIterator[Any]:
+    """The bot's resources (migrated database, writer, services) on each database."""
+    from bot.app import open_resources
+    from tests.simworld import settings_for
+
+    async with open_resources(settings_for(db_url)) as opened:
+        yield opened
+
+
+@pytest.fixture
+def simcord_bot(resources: Any) -> Any:
+    """The real engagebot client, for simcord's ``simcord_env`` fixture."""
+    from bot.app import EngageBot
+
+    return EngageBot(resources)

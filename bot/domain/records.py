@@ -208,3 +208,14 @@ Event = (
     | ReactionClear
     | MemberForget
 )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """What the database holds about a message, to reconcile with Discord after downtime."""
+
+    message_id: int
+    edited_at: datetime | None
+    deleted: bool
+    reactions: dict[str, frozenset[int]]
+    """Emoji -> the users whose reaction is stored."""

@@ -1,0 +1,153 @@
+"""Discord objects to plain records: the facts only Discord knows, nothing decided yet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import discord
+
+from bot.domain.records import (
+    ChannelKind,
+    ChannelRecord,
+    GuildRecord,
+    MemberRecord,
+    MessageRecord,
+)
+
+_KINDS: dict[discord.ChannelType, ChannelKind] = {
+    discord.ChannelType.text: ChannelKind.TEXT,
+    discord.ChannelType.news: ChannelKind.ANNOUNCEMENT,
+    discord.ChannelType.forum: ChannelKind.FORUM,
+    discord.ChannelType.media: ChannelKind.MEDIA,
+    discord.ChannelType.voice: ChannelKind.VOICE,
+    discord.ChannelType.stage_voice: ChannelKind.STAGE,
+    discord.ChannelType.category: ChannelKind.CATEGORY,
+    discord.ChannelType.public_thread: ChannelKind.PUBLIC_THREAD,
+    discord.ChannelType.private_thread: ChannelKind.PRIVATE_THREAD,
+    discord.ChannelType.news_thread: ChannelKind.ANNOUNCEMENT_THREAD,
+}
+_FORWARD = discord.MessageReferenceType.forward
+_REPLY_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
+
+
+def channel_kind(channel: discord.abc.GuildChannel | discord.Thread) -> ChannelKind:
+    if isinstance(channel, discord.Thread):
+        parent = channel.parent
+        if isinstance(parent, discord.ForumChannel):
+            return ChannelKind.FORUM_POST
+    return _KINDS.get(channel.type, ChannelKind.OTHER)
+
+
+def channel_record(channel: discord.abc.GuildChannel | discord.Thread) -> ChannelRecord:
+    if isinstance(channel, discord.Thread):
+        tags = tuple(tag.name for tag in channel.applied_tags)
+        return ChannelRecord(
+            guild_id=channel.guild.id,
+            channel_id=channel.id,
+            kind=channel_kind(channel),
+            name=channel.name,
+            parent_id=channel.parent_id,
+            created_at=channel.created_at,
+            archived=channel.archived,
+            owner_id=channel.owner_id,
+            tags=tags,
+        )
+    return ChannelRecord(
+        guild_id=channel.guild.id,
+        channel_id=channel.id,
+        kind=channel_kind(channel),
+        name=channel.name,
+        parent_id=channel.category_id,
+        position=channel.position,
+        created_at=channel.created_at,
+    )
+
+
+def guild_record(guild: discord.Guild, now: datetime, *, left: bool = False) -> GuildRecord:
+    return GuildRecord(guild.id, guild.name, now, left_at=now if left else None)
+
+
+def has_mod_permission(member: discord.Member) -> bool:
+    permissions = member.guild_permissions
+    return permissions.manage_guild or permissions.manage_messages
+
+
+def member_record(member: discord.Member, is_staff: bool) -> MemberRecord:
+    return MemberRecord(
+        guild_id=member.guild.id,
+        user_id=member.id,
+        is_bot=member.bot,
+        joined_at=member.joined_at,
+        is_staff=is_staff,
+    )
+
+
+def message_record(
+    message: discord.Message, bot_user_id: int | None, *, keep_content: bool = True
+) -> MessageRecord | None:
+    """None for messages outside guilds. ``counted`` here only says human and not system."""
+    guild = message.guild
+    if guild is None:
+        return None
+    channel = message.channel
+    parent_id = getattr(channel, "parent_id", None)
+    if isinstance(channel, discord.Thread) or (
+        parent_id is not None and channel.type in _THREAD_TYPES
+    ):
+        thread_id: int | None = channel.id
+        channel_id = parent_id if parent_id is not None else channel.id
+    else:
+        thread_id = None
+        channel_id = channel.id
+    author = message.author
+    is_bot = author.bot
+    is_webhook = message.webhook_id is not None
+    is_system = message.is_system()
+    reference = message.reference
+    reply_to_id = None
+    is_forward = False
+    if reference is not None:
+        if reference.type is _FORWARD:
+            is_forward = True
+        elif message.type in _REPLY_TYPES:
+            reply_to_id = reference.message_id
+    mentioned = tuple(user.id for user in message.mentions)
+    return MessageRecord(
+        message_id=message.id,
+        guild_id=guild.id,
+        channel_id=channel_id,
+        author_id=author.id,
+        created_at=message.created_at,
+        thread_id=thread_id,
+        is_bot=is_bot,
+        is_webhook=is_webhook,
+        is_system=is_system,
+        counted=not (is_bot or is_webhook or is_system),
+        reply_to_id=reply_to_id,
+        is_forward=is_forward,
+        is_thread_starter=thread_id is not None and message.id == thread_id,
+        mention_user_ids=mentioned,
+        mention_role_ids=tuple(role.id for role in message.role_mentions),
+        mentions_everyone=message.mention_everyone,
+        mentions_bot=bot_user_id is not None and bot_user_id in mentioned,
+        edited_at=message.edited_at,
+        content=(message.content or None) if keep_content else None,
+    )
+
+
+_THREAD_TYPES = frozenset(
+    {
+        discord.ChannelType.public_thread,
+        discord.ChannelType.private_thread,
+        discord.ChannelType.news_thread,
+    }
+)
+
+
+def emoji_key(emoji: discord.PartialEmoji | discord.Emoji | str) -> str:
+    """Unicode emoji as themselves, custom emoji as ``name:id`` (as history exports write them)."""
+    if isinstance(emoji, str):
+        return emoji
+    if emoji.id is None:
+        return emoji.name or "?"
+    return f"{emoji.name}:{emoji.id}"

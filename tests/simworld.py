@@ -1,0 +1,70 @@
+"""The real engagebot client on a simulated Discord (simcord), with a real database."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+import simcord
+from sqlalchemy import text
+
+from bot.app import EngageBot, Resources, open_resources
+from bot.settings import Settings
+
+
+def settings_for(db_url: str, **sections: dict[str, Any]) -> Settings:
+    sections.setdefault("discord", {"shard_count": 1})
+    return Settings(database={"url": db_url}, **sections)  # type: ignore[arg-type]
+
+
+@dataclass
+class World:
+    """A community: a guild with general, help and forum channels, staff and members."""
+
+    env: simcord.Env
+    guild: Any
+    general: Any
+    help: Any
+    forum: Any
+    staff_role: Any
+    mod: Any
+    members: list[Any] = field(default_factory=list)
+
+    @property
+    def alice(self) -> Any:
+        return self.members[0]
+
+    @property
+    def bob(self) -> Any:
+        return self.members[1]
+
+
+def build_world(env: simcord.Env, members: int = 3) -> World:
+    guild = env.create_guild("Engage Test")
+    general = guild.create_text_channel("general")
+    help_channel = guild.create_text_channel("help")
+    forum = guild.create_forum_channel("questions")
+    staff = guild.create_role("Staff", permissions=discord.Permissions(manage_messages=True))
+    mod = guild.add_member(env.create_user("mod"), roles=[staff])
+    people = [guild.add_member(env.create_user(f"member{i}")) for i in range(members)]
+    return World(env, guild, general, help_channel, forum, staff, mod, people)
+
+
+@contextlib.asynccontextmanager
+async def engagebot(settings: Settings) -> AsyncIterator[tuple[Resources, EngageBot]]:
+    async with open_resources(settings) as resources:
+        yield resources, EngageBot(resources)
+
+
+async def rows(resources: Resources, sql: str) -> list[tuple[Any, ...]]:
+    await resources.writer.flush()
+    async with resources.engine.connect() as conn:
+        return [tuple(r) for r in (await conn.execute(text(sql))).all()]
+
+
+async def value(resources: Resources, sql: str) -> Any:
+    found = await rows(resources, sql)
+    return found[0][0] if found else None
