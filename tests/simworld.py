@@ -47,7 +47,9 @@ def build_world(env: simcord.Env, members: int = 3) -> World:
     general = guild.create_text_channel("general")
     help_channel = guild.create_text_channel("help")
     forum = guild.create_forum_channel("questions")
-    staff = guild.create_role("Staff", permissions=discord.Permissions(manage_messages=True))
+    staff = guild.create_role(
+        "Staff", permissions=discord.Permissions(manage_messages=True, mention_everyone=True)
+    )
     mod = guild.add_member(env.create_user("mod"), roles=[staff])
     people = [guild.add_member(env.create_user(f"member{i}")) for i in range(members)]
     return World(env, guild, general, help_channel, forum, staff, mod, people)

@@ -28,3 +28,207 @@ async def test_a_message_is_stored_once_with_its_facts(world: World, resources: 
     )
     assert stored == [(sent.id, world.guild.id, world.general.id, world.alice.id, True, 1, None)]
     assert await value(resources, "SELECT messages FROM guild_days") == 1
+
+
+def thread_handle(world: World, channel: Any) -> Any:
+    return simcord.ChannelHandle(world.env, world.guild, channel)
+
+
+async def test_replies_forwards_and_mentions(world: World, resources: Resources) -> None:
+    question = await world.alice.send(world.general, "how do I link my account?")
+    reply = await world.bob.send(
+        world.general,
+        f"{world.alice.mention} use /link, {world.staff_role.mention}",
+        reply_to=question,
+    )
+    forward = await world.bob.forward(question, world.help)
+    everyone = await world.mod.send(world.general, "@everyone maintenance tonight")
+    me = world.guild.me
+    to_bot = await world.alice.send(world.general, f"<@{me.id}> are you there?")
+    found = dict(
+        (r[0], r[1:])
+        for r in await rows(
+            resources,
+            "SELECT id, reply_to_id, is_forward, mention_users, mention_roles, "
+            "mentions_everyone, mentions_bot FROM messages",
+        )
+    )
+    assert found[reply.id] == (question.id, False, 1, 1, False, False)
+    assert found[forward.id][:2] == (None, True)
+    assert found[everyone.id][4] == 1
+    assert found[to_bot.id][5] == 1
+    mentions = await rows(resources, "SELECT message_id, kind, target_id FROM mentions")
+    assert (reply.id, "user", world.alice.id) in mentions
+    assert (reply.id, "role", world.staff_role.id) in mentions
+    assert (everyone.id, "everyone", 0) in mentions
+    days = await rows(resources, "SELECT messages, top_level, replies, forwards FROM guild_days")
+    assert days == [(5, 4, 1, 1)]
+
+
+async def test_edits_deletes_and_bulk_deletes(world: World, resources: Resources) -> None:
+    first = await world.alice.send(world.general, "typo")
+    await world.env.advance_time(1)
+    await world.alice.edit(first, "fixed")
+    second = await world.bob.send(world.general, "oops")
+    await world.mod.delete(second)
+    third = await world.alice.send(world.general, "x")
+    fourth = await world.alice.send(world.general, "y")
+    world.env.backend.bulk_delete_messages(world.general.id, [third.id, fourth.id])
+    await world.env.settle()
+    stored = dict(
+        (r[0], r[1:])
+        for r in await rows(
+            resources, "SELECT id, edited_at IS NOT NULL, deleted_at IS NOT NULL FROM messages"
+        )
+    )
+    assert stored[first.id] == (True, False)
+    assert stored[second.id] == (False, True)
+    assert stored[third.id] == (False, True) and stored[fourth.id] == (False, True)
+    # Deleted messages stay counted for the day they were sent.
+    assert await value(resources, "SELECT messages FROM guild_days") == 4
+
+
+async def test_reactions_added_removed_and_cleared(world: World, resources: Resources) -> None:
+    target = await world.alice.send(world.general, "new release is out")
+    await world.bob.react(target, "👍")
+    await world.mod.react(target, "🎉")
+    await world.alice.react(target, "👍")  # the author's own reaction is no applause
+    stored = await rows(resources, "SELECT user_id, emoji FROM reactions ORDER BY user_id")
+    assert sorted(stored) == sorted(
+        [(world.bob.id, "👍"), (world.mod.id, "🎉"), (world.alice.id, "👍")]
+    )
+    assert await value(resources, "SELECT reactions_received FROM guild_days") == 2
+    await world.bob.unreact(target, "👍")
+    assert await value(resources, "SELECT reactions_received FROM guild_days") == 1
+    world.env.backend.clear_reaction(world.general.id, target.id, "🎉")
+    await world.env.settle()
+    assert await value(resources, "SELECT count(*) FROM reactions") == 1
+    world.env.backend.clear_reactions(world.general.id, target.id)
+    await world.env.settle()
+    assert await value(resources, "SELECT count(*) FROM reactions") == 0
+    assert await value(resources, "SELECT reactions_received FROM guild_days") == 0
+
+
+async def test_threads_and_their_messages(world: World, resources: Resources) -> None:
+    starter = await world.alice.send(world.general, "let's discuss the roadmap")
+    thread = world.env.backend.create_thread(
+        world.general.id, "roadmap", world.alice.id, message_id=starter.id
+    )
+    await world.env.settle()
+    inside = await world.bob.send(thread_handle(world, thread), "I vote for dark mode")
+    stored = await rows(resources, "SELECT id, channel_id, thread_id FROM messages ORDER BY id")
+    assert (inside.id, world.general.id, thread.id) in stored
+    channel = await rows(resources, f"SELECT kind, parent_id FROM channels WHERE id = {thread.id}")
+    assert channel == [("public_thread", world.general.id)]
+    days = await rows(resources, "SELECT replies, threads_started FROM guild_days")
+    assert days == [(1, 1)]
+    world.env.backend.edit_channel(thread.id, {}, thread_metadata={"archived": True})
+    await world.env.settle()
+    assert await value(resources, f"SELECT archived FROM channels WHERE id = {thread.id}")
+    world.env.backend.delete_channel(thread.id)
+    await world.env.settle()
+    assert await value(
+        resources, f"SELECT deleted_at IS NOT NULL FROM channels WHERE id = {thread.id}"
+    )
+
+
+async def test_a_forum_post_with_tags(world: World, resources: Resources) -> None:
+    backend = world.env.backend
+    tag_id = backend.snowflake()
+    backend.edit_channel(
+        world.forum.id,
+        {
+            "available_tags": [
+                {
+                    "id": str(tag_id),
+                    "name": "bug",
+                    "moderated": False,
+                    "emoji_id": None,
+                    "emoji_name": None,
+                }
+            ]
+        },
+    )
+    await world.env.settle()
+    post = backend.create_thread(
+        world.forum.id, "Crash on start", world.alice.id, applied_tags=[tag_id], broadcast=False
+    )
+    starter = backend.prepare_message(post.id, world.alice.id, "It crashes when I start it?")
+    starter.id = post.id
+    backend.commit_message(starter, broadcast=False)
+    backend.announce_thread_create(post)
+    backend.announce_message_create(starter)
+    await world.env.settle()
+    channel = await rows(
+        resources, f"SELECT kind, parent_id, tags FROM channels WHERE id = {post.id}"
+    )
+    assert channel == [("forum_post", world.forum.id, "bug")]
+    message = await rows(
+        resources,
+        f"SELECT is_thread_starter, thread_id, content FROM messages WHERE id = {post.id}",
+    )
+    # A forum post's opening message is a question: its text is kept under the default policy.
+    assert message == [(True, post.id, "It crashes when I start it?")]
+    assert await rows(resources, "SELECT top_level, replies, threads_started FROM guild_days") == [
+        (1, 0, 0)
+    ]
+
+
+async def test_members_join_leave_get_banned_and_change_roles(
+    world: World, resources: Resources
+) -> None:
+    newcomer = world.guild.add_member(world.env.create_user("newcomer"))
+    await world.env.settle()
+    backend = world.env.backend
+    backend.add_member_role(world.guild.id, newcomer.id, world.staff_role.id)
+    await world.env.settle()
+    assert await value(resources, f"SELECT is_staff FROM members WHERE user_id = {newcomer.id}")
+    world.guild.remove_member(newcomer)
+    backend.apply_ban(world.guild.id, world.bob.id, "spam")
+    await world.env.settle()
+    events = await rows(resources, "SELECT user_id, kind FROM member_events ORDER BY id")
+    assert (newcomer.id, "join") in events
+    assert (newcomer.id, "roles_changed") in events
+    assert (newcomer.id, "leave") in events
+    assert (world.bob.id, "ban") in events
+    left = await rows(resources, "SELECT user_id FROM members WHERE left_at IS NOT NULL")
+    assert {r[0] for r in left} >= {newcomer.id, world.bob.id}
+
+
+async def test_channels_created_renamed_and_deleted(world: World, resources: Resources) -> None:
+    backend = world.env.backend
+    created = backend.create_channel(world.guild.id, "announcements")
+    await world.env.settle()
+    backend.edit_channel(created.id, {"name": "news"})
+    await world.env.settle()
+    assert await value(resources, f"SELECT name FROM channels WHERE id = {created.id}") == "news"
+    backend.delete_channel(created.id)
+    await world.env.settle()
+    assert await value(
+        resources, f"SELECT deleted_at IS NOT NULL FROM channels WHERE id = {created.id}"
+    )
+
+
+async def test_bots_webhooks_and_system_messages_are_not_activity(
+    world: World, resources: Resources
+) -> None:
+    robot = world.guild.add_member(world.env.create_user("helper-bot", bot=True))
+    await world.env.settle()
+    await robot.send(world.general, "beep")
+    hook = world.guild.create_webhook(world.general, "CI")
+    await hook.send("build passed", username="GitHub")
+    message = await world.alice.send(world.general, "pin this please")
+    await world.mod.set_pinned(message, True)
+    flags = await rows(
+        resources, "SELECT is_bot, is_webhook, is_system, counted FROM messages ORDER BY id"
+    )
+    assert (True, False, False, False) in flags
+    assert (True, True, False, False) in flags or (False, True, False, False) in flags
+    assert (False, False, True, False) in flags
+    assert await value(resources, "SELECT messages FROM guild_days") == 1
+
+
+async def test_the_guild_is_recorded(world: World, resources: Resources) -> None:
+    assert await rows(resources, "SELECT id, name, left_at FROM guilds") == [
+        (world.guild.id, "Engage Test", None)
+    ]
