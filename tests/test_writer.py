@@ -71,7 +71,7 @@ async def dump(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
     state = {}
     async with engine.connect() as conn:
         for table in TABLES:
-            rows = (await conn.execute(text(f"SELECT * FROM {table}"))).all()  # noqa: S608
+            rows = (await conn.execute(text(f"SELECT * FROM {table}"))).all()
             state[table] = sorted((tuple(r) for r in rows), key=repr)
     return state
 
