@@ -227,5 +227,140 @@ def db_current(config: ConfigOption = None) -> None:
     out.print(f"current: {current or 'empty'}; newest: {migrate.head_revision()}")
 
 
+@app.command("import")
+def import_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="DiscordChatExporter JSON files, or folders searched for *.json.",
+            show_default=False,
+        ),
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the counts as one JSON object on stdout.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Import DiscordChatExporter JSON exports: history from before the bot joined.
+
+    Each file is checked whole, then imported in one transaction.
+
+    Importing the same or overlapping exports again stores nothing twice.
+
+    A malformed file stops the import at that file (exit status 2), naming the problem's place.
+
+    Message text is kept only as privacy.store_content says.
+    """
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from bot.services.importer import (
+        SKIPPED_UNITS,
+        ExportImporter,
+        FileReport,
+        ImportReport,
+        find_export_files,
+    )
+    from storage import migrate
+    from storage.engine import create_engine, redacted
+
+    settings = settings_or_exit(config)
+    setup_logging(settings)
+    try:
+        files = find_export_files(paths)
+    except FileNotFoundError as exc:
+        fail(f"{exc.args[0]}: no such file or folder")
+    if not files:
+        fail("no *.json files found in " + ", ".join(str(p) for p in paths))
+    # Text past the retention window would only wait to be erased: it is not imported.
+    keep_since = datetime.now(UTC) - timedelta(days=settings.privacy.content_retention_days)
+    database = redacted(settings.database.url)
+
+    class BarProgress:
+        def __init__(self, bar: Progress) -> None:
+            self.bar = bar
+            self.files = bar.add_task("files", total=len(files))
+            self.messages = bar.add_task("messages", total=0)
+
+        def file_started(self, path: Path) -> None:
+            self.bar.update(self.files, description=f"reading {path.name}")
+
+        def file_read(self, path: Path, messages: int) -> None:
+            total = (self.bar.tasks[self.messages].total or 0) + messages
+            self.bar.update(self.messages, total=total)
+            self.bar.update(self.files, description=f"writing {path.name}")
+
+        def file_done(self, report: FileReport) -> None:
+            self.bar.update(self.files, advance=1, description="files")
+            self.bar.advance(self.messages, report.messages)
+
+    async def go() -> ImportReport:
+        engine = create_engine(settings.database.url)
+        try:
+            await migrate.upgrade(engine)
+            with Progress(
+                TextColumn("{task.description:<40}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                disable=not err.is_terminal,
+            ) as bar:
+                importer = ExportImporter(
+                    engine,
+                    store_content=settings.privacy.store_content,
+                    timezone=settings.defaults.timezone,
+                    keep_content_since=keep_since,
+                    progress=BarProgress(bar),
+                )
+                return await importer.run(files)
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(go())
+    except Exception as exc:
+        fail(
+            f"cannot import into {database}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}",
+            1,
+        )
+    totals = report.totals()
+    if as_json:
+        typer.echo(json.dumps(totals, ensure_ascii=False))
+    else:
+        out.print(
+            f"Imported {totals['files']} of {len(files)} files into {database}\n"
+            f"  messages   {totals['messages_new']} new, "
+            f"{totals['messages_already_present']} already present\n"
+            f"  reactions  {totals['reactions_new']} new, "
+            f"{totals['reactions_already_present']} already present",
+            highlight=False,
+        )
+        for reason, count in report.skipped().items():
+            unit = SKIPPED_UNITS.get(reason, "items")
+            out.print(f"  skipped    {count} {unit}: {reason}", highlight=False)
+    failure = report.failure
+    if failure is not None:
+
+        def files_text(n: int) -> str:
+            return "1 file" if n == 1 else f"{n} files"
+
+        fail(
+            f"{failure.describe()}\nNothing from this file was imported. Imported before it and "
+            f"kept: {files_text(len(report.files))}; not read after it: "
+            f"{files_text(failure.files_not_read)}.",
+            2 if failure.malformed else 1,
+        )
+
+
 def main() -> None:
     app()

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 RECONCILE_WINDOW = 100
 """How many of the newest stored messages per channel are checked again after downtime."""
 PROGRESS_EVERY = 1000
+RECHECK_REACTORS = timedelta(hours=24)
+"""Reactions on messages younger than this are re-read user by user after downtime."""
 
 Progress = Callable[["ReadReport"], Awaitable[None]]
 Readable = discord.TextChannel | discord.Thread | discord.VoiceChannel | discord.StageChannel
@@ -121,6 +123,11 @@ class HistoryReader:
         records = [channel_record(c) for c in guild.channels]
         records += [channel_record(t) for t in guild.threads]
         await self.ingest.channels_seen(records)
+        if not guild.chunked and self.client.intents.members:
+            try:
+                await guild.chunk(cache=True)
+            except (TimeoutError, discord.HTTPException) as exc:
+                log.warning("could not load the member list of guild %s: %s", guild.id, exc)
         if guild.chunked:
             await self._sync_members(guild, now)
 
@@ -304,11 +311,13 @@ class HistoryReader:
                     author_id=message.author.id,
                 )
             counts = {emoji_key(r.emoji): r for r in message.reactions}
+            # On recent messages one member's reaction may replace another's with the same
+            # count, so their reactors are read again; older ones are checked by count.
+            recent_enough = message.created_at >= now - RECHECK_REACTORS
             for key, reaction in counts.items():
-                if reaction.count != len(entry.reactions.get(key, ())):
-                    await self._reaction_users(
-                        message, reaction, entry.reactions.get(key, frozenset())
-                    )
+                stored_users = entry.reactions.get(key, frozenset())
+                if recent_enough or reaction.count != len(stored_users):
+                    await self._reaction_users(message, reaction, stored_users)
             for key in entry.reactions.keys() - counts.keys():
                 await self.ingest.reaction(ReactionClear(message.id, guild_id, now, key))
 

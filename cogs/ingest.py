@@ -46,6 +46,7 @@ class Ingest(commands.Cog):
         self.ingest = bot.services.ingest
         self.history = bot.history
         self._tasks: set[asyncio.Task[object]] = set()
+        self._recovered: set[int] = set()
 
     async def cog_unload(self) -> None:
         for task in self._tasks:
@@ -257,19 +258,39 @@ class Ingest(commands.Cog):
 
     # -- guilds and sessions -----------------------------------------------------------------
 
-    @commands.Cog.listener()
-    async def on_guild_available(self, guild: discord.Guild) -> None:
-        """A new gateway session (not a resume) delivered this guild: catch up on it."""
+    def _recover(self, guild: discord.Guild) -> None:
+        """Catch up on a guild once per gateway session (a resume needs no catching up)."""
+        if guild.id in self._recovered:
+            return
+        self._recovered.add(guild.id)
         self._background(self.history.recover_guild(guild), f"recover-{guild.id}")
 
     @commands.Cog.listener()
+    async def on_shard_connect(self, shard_id: int) -> None:
+        """A new session (IDENTIFY, never a RESUME): its guilds must be read again."""
+        self._recovered.difference_update(g.id for g in self.bot.guilds if g.shard_id == shard_id)
+
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        for guild in self.bot.guilds:
+            if guild.shard_id == shard_id:
+                self._recover(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        self._recover(guild)
+
+    @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        days = self.history.backfill_days
-        log.info("joined guild %s; reading %d days of history", guild.id, days)
-        self._background(self.history.backfill(guild, days), f"backfill-{guild.id}")
+        """A guild new to the bot: the same catch-up reads its backfill window."""
+        log.info(
+            "joined guild %s; reading %d days of history", guild.id, self.history.backfill_days
+        )
+        self._recover(guild)
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
+        self._recovered.discard(guild.id)
         await self.ingest.guild_seen(guild_record(guild, discord.utils.utcnow(), left=True))
         self.ingest.forget_view(guild.id)
 

@@ -162,6 +162,15 @@ class EventWriter:
         self._has_items.set()
         try:
             await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+            log.error(
+                "the writer had been stopped; %d queued events were not written "
+                "(gap recovery reads them again from Discord)",
+                len(self._buffer),
+            )
         finally:
             async with self._progress:
                 self._progress.notify_all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +24,34 @@ def pg_server_url() -> str | None:
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'engagebot.db'}"
-        return
-    server = request.getfixturevalue("pg_server_url")
-    if server is None:
-        pytest.skip("no PostgreSQL binaries on this machine (CI installs them)")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    url = pgserver.create_database(server, name)
+def new_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Makes fresh, empty databases of one kind (each backend in turn)."""
+    created: list[str] = []
+    server: str | None = None
+    if request.param == "postgres":
+        server = request.getfixturevalue("pg_server_url")
+        if server is None:
+            pytest.skip("no PostgreSQL binaries on this machine (CI installs them)")
+
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        if server is None:
+            return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+        created.append(name)
+        return pgserver.create_database(server, name)
+
     try:
-        yield url
+        yield make
     finally:
-        pgserver.drop_database(server, name)
+        for name in created:
+            assert server is not None
+            pgserver.drop_database(server, name)
+
+
+@pytest.fixture
+def db_url(new_db_url: Callable[[], str]) -> str:
+    """A fresh, empty database of each kind."""
+    return new_db_url()
 
 
 @pytest.fixture
@@ -62,9 +76,10 @@ class _ErrorCollector(logging.Handler):
 
 @pytest.fixture
 def fail_on_discord_errors() -> Iterator[_ErrorCollector]:
-    """discord.py only logs exceptions raised in listeners; a test must still fail on them."""
+    """discord.py only logs exceptions raised in listeners (and our background tasks log theirs);
+    a test must still fail on them."""
     collector = _ErrorCollector()
-    logger = logging.getLogger("discord")
+    logger = logging.getLogger()
     logger.addHandler(collector)
     try:
         yield collector
@@ -72,7 +87,7 @@ def fail_on_discord_errors() -> Iterator[_ErrorCollector]:
         logger.removeHandler(collector)
     if collector.records:
         details = "\n".join(f"{r.name}: {r.getMessage()}" for r in collector.records)
-        pytest.fail(f"discord logged errors:\n{details}")
+        pytest.fail(f"errors were logged:\n{details}")
 
 
 @pytest.fixture
