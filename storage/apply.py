@@ -7,6 +7,7 @@ snowflakes, and rollups are only incremented for rows that were actually new (``
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,26 @@ def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+@functools.cache
+def _insert_new(dialect: str, table: Table, returning: str | None = None) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` (optionally returning a key), built once."""
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    stmt = stmt.on_conflict_do_nothing()
+    return stmt.returning(table.c[returning]) if returning else stmt
+
+
+@functools.cache
+def _upsert_adding(
+    dialect: str, table: Table, keys: tuple[str, ...], counters: tuple[str, ...]
+) -> Any:
+    """``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``, built once."""
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + stmt.excluded[name] for name in counters},
+    )
 
 
 @dataclass
@@ -314,7 +335,7 @@ class BatchApplier:
     ) -> None:
         unique = {r.message_id: r for r in records}
         result.messages_seen += len(unique)
-        stmt = dialect_insert(conn, _MESSAGES).on_conflict_do_nothing().returning(_MESSAGES.c.id)
+        stmt = _insert_new(conn.dialect.name, _MESSAGES, "id")
         inserted = await conn.execute(stmt, [_message_row(r) for r in unique.values()])
         new_ids = [row[0] for row in inserted]
         if not new_ids:
@@ -323,15 +344,15 @@ class BatchApplier:
         new = [unique[i] for i in new_ids]
         mention_rows = [row for r in new for row in _mention_rows(r)]
         if mention_rows:
-            await conn.execute(
-                dialect_insert(conn, _MENTIONS).on_conflict_do_nothing(), mention_rows
-            )
+            await conn.execute(_insert_new(conn.dialect.name, _MENTIONS), mention_rows)
+        # Key ranges, not long IN lists: the batch's ids are close together.
+        fresh = set(new_ids)
         tombstoned = await conn.execute(
             select(_TOMBSTONES.c.message_id, _TOMBSTONES.c.deleted_at).where(
-                _TOMBSTONES.c.message_id.in_(new_ids)
+                _TOMBSTONES.c.message_id.between(min(fresh), max(fresh))
             )
         )
-        tombstones = tombstoned.all()
+        tombstones = [(mid, at) for mid, at in tombstoned if mid in fresh]
         if tombstones:
             await conn.execute(
                 update(_MESSAGES)
@@ -353,11 +374,14 @@ class BatchApplier:
         by_id = {r.message_id: r for r in counted}
         found = await conn.execute(
             select(_REACTIONS.c.message_id, _REACTIONS.c.user_id).where(
-                _REACTIONS.c.message_id.in_(by_id), _REACTIONS.c.is_bot.is_(False)
+                _REACTIONS.c.message_id.between(min(by_id), max(by_id)),
+                _REACTIONS.c.is_bot.is_(False),
             )
         )
         for message_id, user_id in found:
-            message = by_id[message_id]
+            message = by_id.get(message_id)
+            if message is None:
+                continue
             if user_id != message.author_id:
                 day = self.local_day(message.guild_id, message.created_at)
                 rollup.guild_days[(message.guild_id, day)][_REACTIONS_I] += 1
@@ -592,11 +616,7 @@ async def _upsert_add(
     counters: Iterable[str],
     rows: list[dict[str, Any]],
 ) -> None:
-    stmt = dialect_insert(conn, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys,
-        set_={name: table.c[name] + stmt.excluded[name] for name in counters},
-    )
+    stmt = _upsert_adding(conn.dialect.name, table, tuple(keys), tuple(counters))
     await conn.execute(stmt, rows)
 
 

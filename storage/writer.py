@@ -30,6 +30,7 @@ BATCH_SIZE = 500
 MAX_DELAY_SECONDS = 0.25
 QUEUE_CAPACITY = 20_000
 RETRY_DELAYS = (0.05, 0.25, 1.0, 4.0)
+BACKLOG_FACTOR = 4
 
 
 @dataclass
@@ -189,8 +190,10 @@ class EventWriter:
                 self._batch_full.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._batch_full.wait(), wait)
-            batch = self._buffer[: self.batch_size]
-            del self._buffer[: self.batch_size]
+            # A backlog is written in bigger transactions (up to 4 batches) to catch up faster.
+            take = self.batch_size * BACKLOG_FACTOR
+            batch = self._buffer[:take]
+            del self._buffer[:take]
             if self._buffer:
                 self._oldest_at = time.monotonic()
             else:
