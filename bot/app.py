@@ -7,13 +7,14 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import discord
 from discord.ext import commands
 
+from bot import scheduling
 from bot.errors import EngageTree
 from bot.history import HistoryReader
 from bot.metrics_server import MetricsServer
@@ -27,6 +28,7 @@ from storage.repositories import (
     GuildRepository,
     MemberRepository,
     MessageRepository,
+    SettingsStore,
 )
 from storage.writer import EventWriter
 
@@ -95,7 +97,16 @@ async def open_resources(
             channels = ChannelRepository(engine)
             messages = MessageRepository(engine)
             members = MemberRepository(engine)
-            ingest = IngestService(writer, guilds, channels, members, messages, clock)
+            ingest = IngestService(
+                writer,
+                guilds,
+                channels,
+                members,
+                messages,
+                clock,
+                settings_store=SettingsStore(engine),
+                content_retention=timedelta(days=settings.privacy.content_retention_days),
+            )
             yield Resources(
                 settings=settings,
                 engine=engine,
@@ -134,12 +145,17 @@ class EngageBot(commands.AutoShardedBot):
         self.history = HistoryReader(self, resources.services.ingest)
         self.extensions_to_load = tuple(extensions)
         self.metrics_server: MetricsServer | None = None
+        self.app_id = f"engagebot-{id(self):x}"
+        self.scheduler = scheduling.build_scheduler()
 
     async def setup_hook(self) -> None:
         for name in self.extensions_to_load:
             await self.load_extension(name)
         log.info("loaded %d cogs", len(self.extensions_to_load))
         await self.sync_commands_if_changed()
+        scheduling.register(self.app_id, "expire_content", self.services.ingest.expire_content)
+        scheduling.schedule_content_expiry(self.scheduler, self.app_id)
+        self.scheduler.start()
         port = self.resources.settings.metrics.port
         if port is not None:
             self.metrics_server = MetricsServer(self.gauges, port)
@@ -176,6 +192,9 @@ class EngageBot(commands.AutoShardedBot):
         }
 
     async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        scheduling.unregister(self.app_id)
         if self.metrics_server is not None:
             await self.metrics_server.stop()
         await super().close()

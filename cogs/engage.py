@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderators_only, require_guild
+from bot.convert import channel_record
+from bot.errors import UserFacingError
 from bot.history import ReadReport
 
 if TYPE_CHECKING:
@@ -55,6 +57,37 @@ class Engage(commands.GroupCog, group_name="engage"):
         await interaction.edit_original_response(
             content=f"Done: read {report.messages} messages from the last {days} days in "
             f"{report.channels} channels and threads.{skipped}"
+        )
+
+    @app_commands.command()
+    @app_commands.describe(
+        channel="A channel or forum (its threads and posts follow it).",
+        mode="watch: count it (then only watched channels count); ignore: never count it; "
+        "default: follow the server default.",
+    )
+    @moderators_only()
+    async def watch(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | discord.ForumChannel | discord.VoiceChannel,
+        mode: Literal["watch", "ignore", "default"],
+    ) -> None:
+        """Choose which channels count as community activity."""
+        guild = require_guild(interaction)
+        if channel.guild.id != guild.id:
+            raise UserFacingError("That channel belongs to another server.")
+        watched = {"watch": True, "ignore": False, "default": None}[mode]
+        view = await self.ingest.set_watch(channel_record(channel), watched)
+        explicit = sorted(c.channel_id for c in view.channels.values() if c.watched is True)
+        ignored = sorted(c.channel_id for c in view.channels.values() if c.watched is False)
+        if explicit:
+            scope = "Only these channels count: " + ", ".join(f"<#{c}>" for c in explicit)
+        else:
+            scope = "Every channel the bot can read counts"
+        if ignored:
+            scope += "; never counted: " + ", ".join(f"<#{c}>" for c in ignored)
+        await interaction.response.send_message(
+            f"{channel.mention}: {mode}. {scope}.", ephemeral=True
         )
 
     @app_commands.command()

@@ -23,6 +23,7 @@ from bot.domain.records import (
     ChannelDeleted,
     ChannelKind,
     ChannelRecord,
+    ContentExpiry,
     Event,
     GuildRecord,
     MemberEvent,
@@ -35,7 +36,7 @@ from bot.domain.records import (
     ReactionClear,
     ReactionRemove,
 )
-from bot.domain.snowflakes import snowflake_time
+from bot.domain.snowflakes import snowflake_at, snowflake_time
 from storage import tables as t
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -87,6 +88,7 @@ class BatchResult:
     messages_seen: int = 0
     reactions_new: int = 0
     events: int = 0
+    contents_erased: int = 0
 
 
 @dataclass
@@ -148,6 +150,8 @@ class BatchApplier:
         await self._write_rollups(conn, rollup)
         for forget in buckets[MemberForget]:
             await forget_member(conn, forget)
+        for expiry in buckets[ContentExpiry]:
+            result.contents_erased += await erase_old_content(conn, expiry)
         return result
 
     async def _guilds(self, conn: AsyncConnection, records: list[GuildRecord]) -> None:
@@ -703,3 +707,13 @@ async def forget_member(conn: AsyncConnection, forget: MemberForget) -> None:
         )
     else:
         await conn.execute(delete(_MEMBERS).where(members.guild_id == g, members.user_id == u))
+
+
+async def erase_old_content(conn: AsyncConnection, expiry: ContentExpiry) -> int:
+    """Message text older than the retention window is erased; ids and times stay."""
+    result = await conn.execute(
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id < snowflake_at(expiry.before), _MESSAGES.c.content.is_not(None))
+        .values(content=None)
+    )
+    return int(result.rowcount or 0)

@@ -127,6 +127,23 @@ class ChannelRepository:
         return newest
 
 
+class SettingsStore:
+    """Moderators' per-guild and per-channel choices (rare writes, outside the event writer)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def set_channel_watch(self, guild_id: int, channel_id: int, watched: bool | None) -> bool:
+        """True if the channel was known (the caller records channels before configuring them)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(t.Channel)
+                .where(t.Channel.guild_id == guild_id, t.Channel.id == channel_id)
+                .values(watched=watched)
+            )
+        return bool(result.rowcount)
+
+
 class MessageRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine

@@ -194,6 +194,13 @@ class MemberForget:
     opt_out: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class ContentExpiry:
+    """Erase stored message text older than ``before`` (the retention window)."""
+
+    before: datetime
+
+
 Event = (
     GuildRecord
     | ChannelRecord
@@ -207,6 +214,7 @@ Event = (
     | ReactionRemove
     | ReactionClear
     | MemberForget
+    | ContentExpiry
 )
 
 

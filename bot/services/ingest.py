@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.guilds import ChannelSettings, GuildSettings, is_watched
 from bot.domain.questions import looks_like_question
@@ -19,6 +19,7 @@ from bot.domain.records import (
     ChannelDeleted,
     ChannelKind,
     ChannelRecord,
+    ContentExpiry,
     ContentPolicy,
     Event,
     GuildRecord,
@@ -38,6 +39,7 @@ from storage.repositories import (
     GuildRepository,
     MemberRepository,
     MessageRepository,
+    SettingsStore,
 )
 from storage.writer import EventWriter
 
@@ -82,7 +84,12 @@ class IngestService:
         members: MemberRepository,
         messages: MessageRepository,
         clock: Clock,
+        *,
+        settings_store: SettingsStore,
+        content_retention: timedelta = timedelta(days=30),
     ) -> None:
+        self.settings_store = settings_store
+        self.content_retention = content_retention
         self.writer = writer
         self.guild_repo = guilds
         self.channel_repo = channels
@@ -204,6 +211,13 @@ class IngestService:
         view = self._views.get(guild_id)
         return view is not None and not view.settings.staff_role_ids.isdisjoint(role_ids)
 
+    async def set_watch(self, channel: ChannelRecord, watched: bool | None) -> GuildView:
+        """Watch a channel explicitly (True), ignore it (False) or follow the default (None)."""
+        await self.writer.put(channel)
+        await self.writer.flush()
+        await self.settings_store.set_channel_watch(channel.guild_id, channel.channel_id, watched)
+        return await self.reload(channel.guild_id)
+
     # -- privacy -----------------------------------------------------------------------------
 
     async def forget_member(self, guild_id: int, user_id: int) -> None:
@@ -221,6 +235,14 @@ class IngestService:
         await self.member_repo.clear_opt_out(guild_id, user_id)
         view.opted_out.discard(user_id)
         return True
+
+    async def expire_content(self) -> datetime:
+        """Erase stored message text older than the retention window; returns the cutoff."""
+        cutoff = self.clock() - self.content_retention
+        await self.writer.put(ContentExpiry(cutoff))
+        await self.writer.flush()
+        log.info("message text from before %s erased", cutoff.isoformat())
+        return cutoff
 
     # -- gap recovery ------------------------------------------------------------------------
 
