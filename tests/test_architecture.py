@@ -78,7 +78,15 @@ def test_rendering_never_reads_storage() -> None:
     assert violations(python_files("bot", "render"), allowed) == []
 
 
-GLUE = ["cogs", "bot/app.py", "bot/scheduling.py", "bot/errors.py"]
+GLUE = [
+    "cogs",
+    "bot/app.py",
+    "bot/scheduling.py",
+    "bot/errors.py",
+    "bot/checks.py",
+    "bot/convert.py",
+    "bot/history.py",
+]
 
 
 @pytest.mark.parametrize("part", GLUE)
