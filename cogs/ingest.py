@@ -46,16 +46,23 @@ class Ingest(commands.Cog):
         self.ingest = bot.services.ingest
         self.history = bot.history
         self._tasks: set[asyncio.Task[object]] = set()
-        self._recovered: set[int] = set()
+        self._recovering: dict[int, asyncio.Task[object]] = {}
 
     async def cog_unload(self) -> None:
         for task in self._tasks:
             task.cancel()
 
-    def _background(self, coro: Coroutine[Any, Any, object], name: str) -> None:
+    def _background(self, coro: Coroutine[Any, Any, object], name: str) -> asyncio.Task[object]:
         task: asyncio.Task[object] = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+        return task
+
+    async def caught_up(self) -> None:
+        """Wait until every catch-up started so far has finished (for operators and tests)."""
+        running = [t for t in self._recovering.values() if not t.done()]
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
 
     def _finished(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
@@ -259,16 +266,17 @@ class Ingest(commands.Cog):
     # -- guilds and sessions -----------------------------------------------------------------
 
     def _recover(self, guild: discord.Guild) -> None:
-        """Catch up on a guild once per gateway session (a resume needs no catching up)."""
-        if guild.id in self._recovered:
-            return
-        self._recovered.add(guild.id)
-        self._background(self.history.recover_guild(guild), f"recover-{guild.id}")
+        """Catch up on a guild after a new gateway session (a resume needs no catching up).
 
-    @commands.Cog.listener()
-    async def on_shard_connect(self, shard_id: int) -> None:
-        """A new session (IDENTIFY, never a RESUME): its guilds must be read again."""
-        self._recovered.difference_update(g.id for g in self.bot.guilds if g.shard_id == shard_id)
+        Several events can announce the same session (shard ready, guild available); a catch-up
+        already running for the guild covers them all, and a second one would only re-read.
+        """
+        running = self._recovering.get(guild.id)
+        if running is not None and not running.done():
+            return
+        self._recovering[guild.id] = self._background(
+            self.history.recover_guild(guild), f"recover-{guild.id}"
+        )
 
     @commands.Cog.listener()
     async def on_shard_ready(self, shard_id: int) -> None:
@@ -290,7 +298,6 @@ class Ingest(commands.Cog):
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        self._recovered.discard(guild.id)
         await self.ingest.guild_seen(guild_record(guild, discord.utils.utcnow(), left=True))
         self.ingest.forget_view(guild.id)
 

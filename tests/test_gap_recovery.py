@@ -81,6 +81,7 @@ async def play(
         world = build_world(env, members=3)
         await env.start()
         with env.time_context():
+            await caught_up(bot)
             carol = world.members[2]
             first = await world.alice.send(world.general, "is the server down for anyone?")
             await env.advance_time(30)
@@ -104,10 +105,17 @@ async def play(
                 # A new gateway session, not a resume: the bot catches up on its own.
                 await shard.reconnect()
             await env.advance_time(5)
+            await caught_up(bot)
+            if reconnect:
+                assert messages_read(bot, world) == 3  # the three posted while it was away
             if crash:
                 # The process restarts: new resources on the same database, a new client.
                 async with open_resources(settings) as restarted:
-                    await env.restart_bot(EngageBot(restarted))
+                    restarted_bot = EngageBot(restarted)
+                    await env.restart_bot(restarted_bot)
+                    await caught_up(restarted_bot)
+                    # The lost message and the three posted while it was down.
+                    assert messages_read(restarted_bot, world) == 4
                     await env.advance_time(1)
                     await carol.send(world.general, "back to normal")
                     await restarted.writer.flush()
@@ -120,6 +128,18 @@ async def play(
             state = await dump(resources.engine)
         await env.shutdown()
         return state
+
+
+async def caught_up(bot: EngageBot) -> None:
+    cog = bot.get_cog("Ingest")
+    assert cog is not None
+    await cog.caught_up()  # type: ignore[attr-defined]
+
+
+def messages_read(bot: EngageBot, world: World) -> int:
+    """Messages the last catch-up of the world's guild read from history."""
+    cog: Any = bot.get_cog("Ingest")
+    return int(cog._recovering[world.guild.id].result().messages)
 
 
 async def offline_activity(world: World) -> None:
@@ -171,6 +191,7 @@ async def play_crash_reference(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
         world = build_world(env, members=3)
         await env.start()
         with env.time_context():
+            await caught_up(bot)
             carol = world.members[2]
             first = await world.alice.send(world.general, "is the server down for anyone?")
             await env.advance_time(30)
