@@ -49,6 +49,7 @@ _GUILDS: Table = t.Guild.__table__  # type: ignore[assignment]
 _MEMBERS: Table = t.Member.__table__  # type: ignore[assignment]
 _MEMBER_EVENTS: Table = t.MemberEventRow.__table__  # type: ignore[assignment]
 _TOMBSTONES: Table = t.DeletedMessage.__table__  # type: ignore[assignment]
+_EARLY_EDITS: Table = t.EarlyEdit.__table__  # type: ignore[assignment]
 _GUILD_DAYS: Table = t.GuildDay.__table__  # type: ignore[assignment]
 _MEMBER_DAYS: Table = t.MemberDay.__table__  # type: ignore[assignment]
 _CHANNEL_DAYS: Table = t.ChannelDay.__table__  # type: ignore[assignment]
@@ -99,10 +100,14 @@ class _Rollup:
     member_days: dict[tuple[int, date, int], int] = field(default_factory=lambda: defaultdict(int))
     channel_days: dict[tuple[int, date, int], int] = field(default_factory=lambda: defaultdict(int))
     guild_hours: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
+    new_threads: dict[int, ChannelRecord] = field(default_factory=dict)
 
 
 # Positions in a guild_days counter list.
 _MESSAGES_I, _TOP_I, _REPLIES_I, _THREADS_I, _FORWARDS_I, _REACTIONS_I = range(6)
+_STARTED_THREAD_KINDS = [
+    k.value for k in ChannelKind if k.is_thread and k is not ChannelKind.FORUM_POST
+]
 _GUILD_DAY_COLUMNS = (
     "messages",
     "top_level",
@@ -135,8 +140,11 @@ class BatchApplier:
             await self._channels(conn, buckets[ChannelRecord], buckets[ChannelDeleted], rollup)
         if buckets[MemberRecord] or buckets[MemberEvent]:
             await self._members(conn, buckets[MemberRecord], buckets[MemberEvent])
+        new_messages: list[MessageRecord] = []
         if buckets[MessageRecord]:
-            await self._messages(conn, buckets[MessageRecord], rollup, result)
+            new_messages = await self._messages(conn, buckets[MessageRecord], rollup, result)
+        if rollup.new_threads or new_messages:
+            await self._count_started_threads(conn, new_messages, rollup)
         if buckets[MessageEdit]:
             await self._edits(conn, buckets[MessageEdit])
         if buckets[MessageDelete]:
@@ -183,7 +191,7 @@ class BatchApplier:
     ) -> None:
         if records:
             latest = {r.channel_id: r for r in records}
-            await self._count_new_threads(conn, latest, rollup)
+            await self._note_new_threads(conn, latest, rollup)
             stmt = dialect_insert(conn, _CHANNELS)
             excluded = stmt.excluded
             stmt = stmt.on_conflict_do_update(
@@ -224,10 +232,10 @@ class BatchApplier:
                 [{"cid": d.channel_id, "at": d.deleted_at} for d in deletions],
             )
 
-    async def _count_new_threads(
+    async def _note_new_threads(
         self, conn: AsyncConnection, latest: dict[int, ChannelRecord], rollup: _Rollup
     ) -> None:
-        """Amplification counts threads started from a message; a forum post is not one."""
+        """Threads (not forum posts) seen for the first time; counted once their message is."""
         threads = {
             cid: r
             for cid, r in latest.items()
@@ -238,14 +246,39 @@ class BatchApplier:
         known = await conn.execute(select(_CHANNELS.c.id).where(_CHANNELS.c.id.in_(threads)))
         for (cid,) in known:
             del threads[cid]
-        # A thread started from a message shares that message's id.
-        starters = await conn.execute(
-            select(_MESSAGES.c.id).where(_MESSAGES.c.id.in_(threads), _MESSAGES.c.counted)
-        )
-        threads = {cid: threads[cid] for (cid,) in starters}
-        for cid, r in threads.items():
-            day = self.local_day(r.guild_id, r.created_at or snowflake_time(cid))
-            rollup.guild_days[(r.guild_id, day)][_THREADS_I] += 1
+        rollup.new_threads.update(threads)
+
+    async def _count_started_threads(
+        self, conn: AsyncConnection, new_messages: list[MessageRecord], rollup: _Rollup
+    ) -> None:
+        """Amplification counts threads started from a message: the thread shares its id.
+
+        A thread is counted in the batch where both it and its counted message are first
+        stored, whichever of the two came first.
+        """
+        started: dict[int, tuple[int, datetime]] = {}
+        if rollup.new_threads:
+            found = await conn.execute(
+                select(_MESSAGES.c.id, _MESSAGES.c.guild_id, _MESSAGES.c.created_at).where(
+                    _MESSAGES.c.id.in_(rollup.new_threads), _MESSAGES.c.counted
+                )
+            )
+            started.update({mid: (gid, at) for mid, gid, at in found})
+        counted = {
+            r.message_id: r
+            for r in new_messages
+            if r.counted and r.message_id not in rollup.new_threads
+        }
+        if counted:
+            earlier = await conn.execute(
+                select(_CHANNELS.c.id).where(
+                    _CHANNELS.c.id.in_(counted), _CHANNELS.c.kind.in_(_STARTED_THREAD_KINDS)
+                )
+            )
+            for (cid,) in earlier:
+                started[cid] = (counted[cid].guild_id, counted[cid].created_at)
+        for guild_id, at in started.values():
+            rollup.guild_days[(guild_id, self.local_day(guild_id, at))][_THREADS_I] += 1
 
     async def _members(
         self, conn: AsyncConnection, records: list[MemberRecord], events: list[MemberEvent]
@@ -336,14 +369,15 @@ class BatchApplier:
         records: list[MessageRecord],
         rollup: _Rollup,
         result: BatchResult,
-    ) -> None:
+    ) -> list[MessageRecord]:
+        """Insert new messages; returns those that were not stored before."""
         unique = {r.message_id: r for r in records}
         result.messages_seen += len(unique)
         stmt = _insert_new(conn.dialect.name, _MESSAGES, "id")
         inserted = await conn.execute(stmt, [_message_row(r) for r in unique.values()])
         new_ids = [row[0] for row in inserted]
         if not new_ids:
-            return
+            return []
         result.messages_new += len(new_ids)
         new = [unique[i] for i in new_ids]
         mention_rows = [row for r in new for row in _mention_rows(r)]
@@ -351,6 +385,7 @@ class BatchApplier:
             await conn.execute(_insert_new(conn.dialect.name, _MENTIONS), mention_rows)
         # Key ranges, not long IN lists: the batch's ids are close together.
         fresh = set(new_ids)
+        await self._apply_early_edits(conn, fresh)
         tombstoned = await conn.execute(
             select(_TOMBSTONES.c.message_id, _TOMBSTONES.c.deleted_at).where(
                 _TOMBSTONES.c.message_id.between(min(fresh), max(fresh))
@@ -370,6 +405,22 @@ class BatchApplier:
             self._count_message(r, rollup)
         if counted:
             await self._count_earlier_reactions(conn, counted, rollup)
+        return new
+
+    async def _apply_early_edits(self, conn: AsyncConnection, fresh: set[int]) -> None:
+        """Edits that arrived before their message (replays out of order) apply now."""
+        early = _EARLY_EDITS.c
+        found = await conn.execute(
+            select(early.message_id, early.edited_at, early.content).where(
+                early.message_id.between(min(fresh), max(fresh))
+            )
+        )
+        edits = [MessageEdit(mid, 0, at, text) for mid, at, text in found if mid in fresh]
+        if edits:
+            await self._edits(conn, edits)
+            await conn.execute(
+                delete(_EARLY_EDITS).where(early.message_id.in_([e.message_id for e in edits]))
+            )
 
     async def _count_earlier_reactions(
         self, conn: AsyncConnection, counted: list[MessageRecord], rollup: _Rollup
@@ -431,13 +482,41 @@ class BatchApplier:
             if e.message_id not in latest or latest[e.message_id].edited_at <= e.edited_at:
                 latest[e.message_id] = e
         messages = _MESSAGES.c
-        await conn.execute(
-            update(_MESSAGES)
-            .where(messages.id == bindparam("mid"), messages.deleted_at.is_(None))
-            .where(or_(messages.edited_at.is_(None), messages.edited_at <= bindparam("at")))
-            .values(edited_at=bindparam("at"), content=bindparam("text")),
-            [{"mid": e.message_id, "at": e.edited_at, "text": e.content} for e in latest.values()],
-        )
+        stored = await conn.execute(select(messages.id).where(messages.id.in_(latest)))
+        known = {mid for (mid,) in stored}
+        if known:
+            await conn.execute(
+                update(_MESSAGES)
+                .where(messages.id == bindparam("mid"), messages.deleted_at.is_(None))
+                .where(or_(messages.edited_at.is_(None), messages.edited_at <= bindparam("at")))
+                .values(edited_at=bindparam("at"), content=bindparam("text")),
+                [
+                    {"mid": e.message_id, "at": e.edited_at, "text": e.content}
+                    for e in latest.values()
+                    if e.message_id in known
+                ],
+            )
+        early = [e for e in latest.values() if e.message_id not in known]
+        if early:
+            # The message is not stored yet: keep the newest edit until it is.
+            stmt = dialect_insert(conn, _EARLY_EDITS)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["message_id"],
+                set_={"edited_at": stmt.excluded.edited_at, "content": stmt.excluded.content},
+                where=_EARLY_EDITS.c.edited_at < stmt.excluded.edited_at,
+            )
+            await conn.execute(
+                stmt,
+                [
+                    {
+                        "message_id": e.message_id,
+                        "guild_id": e.guild_id,
+                        "edited_at": e.edited_at,
+                        "content": e.content,
+                    }
+                    for e in early
+                ],
+            )
 
     async def _deletes(self, conn: AsyncConnection, deletes: list[MessageDelete]) -> None:
         first: dict[int, MessageDelete] = {}
@@ -715,5 +794,8 @@ async def erase_old_content(conn: AsyncConnection, expiry: ContentExpiry) -> int
         update(_MESSAGES)
         .where(_MESSAGES.c.id < snowflake_at(expiry.before), _MESSAGES.c.content.is_not(None))
         .values(content=None)
+    )
+    await conn.execute(
+        delete(_EARLY_EDITS).where(_EARLY_EDITS.c.message_id < snowflake_at(expiry.before))
     )
     return int(result.rowcount or 0)

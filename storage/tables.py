@@ -212,6 +212,17 @@ class DeletedMessage(Base):
     deleted_at: Mapped[datetime]
 
 
+class EarlyEdit(Base):
+    """An edit whose message is not stored yet (replayed out of order); applied on creation."""
+
+    __tablename__ = "early_edits"
+
+    message_id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=False)
+    guild_id: Mapped[int]
+    edited_at: Mapped[datetime]
+    content: Mapped[str | None] = mapped_column(Text)
+
+
 class MentionRow(Base):
     """Who or what a message mentioned: kind is user, role, everyone or bot."""
 
