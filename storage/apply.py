@@ -36,7 +36,7 @@ from bot.domain.records import (
     ReactionClear,
     ReactionRemove,
 )
-from bot.domain.snowflakes import snowflake_at, snowflake_time
+from bot.domain.snowflakes import snowflake_at
 from storage import tables as t
 
 UTC_ZONE = ZoneInfo("UTC")
