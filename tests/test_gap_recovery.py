@@ -208,3 +208,44 @@ async def play_crash_reference(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
             state = await dump(resources.engine)
         await env.shutdown()
         return state
+
+
+@pytest.mark.usefixtures("fail_on_discord_errors")
+async def test_a_thread_archived_while_the_bot_was_down_is_read(db_url: str) -> None:
+    async with open_resources(settings_for(db_url)) as resources:
+        bot = EngageBot(resources)
+        env = simcord.Env(bot, shard_count=1)
+        world = build_world(env, members=2)
+        await env.start()
+        with env.time_context():
+            await caught_up(bot)
+            starter = await world.alice.send(world.general, "release notes thread")
+            thread = env.backend.create_thread(
+                world.general.id, "release", world.alice.id, message_id=starter.id
+            )
+            await env.settle()
+            handle = simcord.ChannelHandle(env, world.guild, thread)
+            await world.bob.send(handle, "looks good")
+            shard = bot.get_shard(0)
+            assert shard is not None
+            await shard.disconnect()
+            await env.advance_time(60)
+            missed = await world.bob.send(handle, "one more thing while you were away")
+            env.backend.edit_channel(thread.id, {}, thread_metadata={"archived": True})
+            await env.settle()
+            await shard.reconnect()
+            await env.advance_time(5)
+            await caught_up(bot)
+            await resources.writer.flush()
+            async with resources.engine.connect() as conn:
+                stored = (
+                    await conn.execute(text(f"SELECT id FROM messages WHERE id = {missed.id}"))
+                ).all()
+                archived = (
+                    await conn.execute(
+                        text(f"SELECT archived FROM channels WHERE id = {thread.id}")
+                    )
+                ).scalar()
+            assert stored == [(missed.id,)]
+            assert archived
+        await env.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 import pytest
 import simcord
 
@@ -232,3 +233,34 @@ async def test_the_guild_is_recorded(world: World, resources: Resources) -> None
     assert await rows(resources, "SELECT id, name, left_at FROM guilds") == [
         (world.guild.id, "Engage Test", None)
     ]
+
+
+async def test_the_bot_leaving_a_guild_is_recorded(world: World, resources: Resources) -> None:
+    world.env.backend.remove_guild(world.guild.id)
+    await world.env.settle()
+    assert await value(resources, "SELECT left_at IS NOT NULL FROM guilds")
+
+
+async def test_backfill_reads_history_the_bot_never_saw(
+    simcord_env: simcord.Env, resources: Resources, simcord_bot: Any
+) -> None:
+    env = simcord_env
+    guild = env.create_guild("Older community")
+    general = guild.create_text_channel("general")
+    admin_role = guild.create_role("Admin", permissions=discord.Permissions(manage_guild=True))
+    admin = guild.add_member(env.create_user("admin"), roles=[admin_role])
+    veteran = guild.add_member(env.create_user("veteran"))
+    await env.settle()
+    await simcord_bot.get_cog("Ingest").caught_up()
+    # History that reached Discord but never the bot (as before it joined).
+    for text in ("first post", "second post", "third post"):
+        env.backend.create_message(general.id, veteran.id, text, broadcast=False)
+    await env.advance_time(60)
+    result = await admin.slash(general, "engage backfill", days=7)
+    assert result.ephemeral and result.response is not None
+    assert "read 3 messages" in result.response.content
+    stored = await value(resources, f"SELECT count(*) FROM messages WHERE guild_id = {guild.id}")
+    assert stored == 3
+    again = await admin.slash(general, "engage backfill", days=7)
+    assert again.response is not None and "read 3 messages" in again.response.content
+    assert await value(resources, f"SELECT count(*) FROM messages WHERE guild_id = {guild.id}") == 3
