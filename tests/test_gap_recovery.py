@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
 from pprint import pformat
 from typing import Any
 
@@ -14,6 +13,7 @@ import simcord
 from sqlalchemy import text
 
 from bot.app import EngageBot, open_resources
+from tests.dbstate import State, differences, dump
 from tests.simworld import World, build_world, settings_for
 
 # Columns that record when the bot *observed* something: after downtime the bot can only know
@@ -24,56 +24,16 @@ OBSERVED_AT = {
     "guilds": {"first_seen_at"},
     "deleted_messages": {"deleted_at"},
 }
-TABLES = (
-    "guilds",
-    "channels",
-    "members",
-    "member_events",
-    "messages",
-    "mentions",
-    "reactions",
-    "deleted_messages",
-    "guild_days",
-    "member_days",
-    "channel_days",
-    "guild_hours",
-)
-
-
-async def dump(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
-    state = {}
-    async with engine.connect() as conn:
-        for table in TABLES:
-            result = await conn.execute(text(f"SELECT * FROM {table}"))
-            keep = [i for i, c in enumerate(result.keys()) if c not in OBSERVED_AT.get(table, ())]
-            rows = [tuple(_plain(row[i]) for i in keep) for row in result.all()]
-            state[table] = sorted(rows, key=repr)
-    return state
-
-
-def differences(got: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
-    """Per table: rows only in ``got`` and rows only in ``expected``."""
-    found = {}
-    for table in TABLES:
-        extra = [r for r in got[table] if r not in expected[table]]
-        missing = [r for r in expected[table] if r not in got[table]]
-        if extra or missing:
-            found[table] = {"extra": extra, "missing": missing}
-    return found
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, bool):
-        return int(v)
-    if isinstance(v, date):
-        return v.isoformat()
-    return v
 
 
 async def play(
-    db_url: str, *, reconnect: bool = False, crash: bool = False
-) -> dict[str, list[tuple[Any, ...]]]:
-    """The script: activity, (downtime), more activity, (back up), a little more."""
+    db_url: str, *, reconnect: bool = False, crash: bool = False, last_batch: bool = False
+) -> State:
+    """The script: activity, (downtime), more activity, (back up), a little more.
+
+    ``last_batch`` adds the activity that a crash loses from the writer's hands; ``crash`` kills
+    the writer with it queued.
+    """
     settings = settings_for(db_url)
     async with open_resources(settings) as resources:
         bot = EngageBot(resources)
@@ -89,10 +49,12 @@ async def play(
             await world.bob.react(first, "👍")
             await env.advance_time(60)
             if crash:
-                # The writer dies with a batch in hand: everything still queued is lost.
-                resources.writer.max_delay = 3600
+                resources.writer.max_delay = 3600  # hold the next events in the writer's hands
+            if crash or last_batch:
                 await world.alice.send(world.general, "lost with the batch")
                 await carol.react(first, "🔥")
+            if crash:
+                # The writer dies with a batch in hand: everything still queued is lost.
                 task = resources.writer._task
                 assert task is not None
                 task.cancel()
@@ -119,13 +81,13 @@ async def play(
                     await env.advance_time(1)
                     await carol.send(world.general, "back to normal")
                     await restarted.writer.flush()
-                    state = await dump(restarted.engine)
+                    state = await dump(restarted.engine, without=OBSERVED_AT)
                 await env.shutdown()
                 return state
             await env.advance_time(1)
             await carol.send(world.general, "back to normal")
             await resources.writer.flush()
-            state = await dump(resources.engine)
+            state = await dump(resources.engine, without=OBSERVED_AT)
         await env.shutdown()
         return state
 
@@ -176,38 +138,11 @@ async def test_a_crash_mid_batch_leaves_no_gap(
         crashed = await play(new_db_url(), crash=True)
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "2 queued events were not written" in errors[0]
-    # The reference: the same script with the lost message sent while the bot was up.
-    reference = await play_crash_reference(reference_url)
+    # The reference: the same script with the lost activity stored while the bot was up.
+    reference = await play(reference_url, last_batch=True)
     diff = differences(crashed, reference)
     assert not diff, pformat(diff)
     assert crashed == reference
-
-
-async def play_crash_reference(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
-    settings = settings_for(db_url)
-    async with open_resources(settings) as resources:
-        bot = EngageBot(resources)
-        env = simcord.Env(bot, shard_count=1)
-        world = build_world(env, members=3)
-        await env.start()
-        with env.time_context():
-            await caught_up(bot)
-            carol = world.members[2]
-            first = await world.alice.send(world.general, "is the server down for anyone?")
-            await env.advance_time(30)
-            await world.bob.send(world.general, "works for me", reply_to=first)
-            await world.bob.react(first, "👍")
-            await env.advance_time(60)
-            await world.alice.send(world.general, "lost with the batch")
-            await carol.react(first, "🔥")
-            await offline_activity(world)
-            await env.advance_time(5)
-            await env.advance_time(1)
-            await carol.send(world.general, "back to normal")
-            await resources.writer.flush()
-            state = await dump(resources.engine)
-        await env.shutdown()
-        return state
 
 
 @pytest.mark.usefixtures("fail_on_discord_errors")

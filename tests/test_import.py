@@ -49,6 +49,8 @@ from bot.domain.records import (
 from bot.services.importer import ExportImporter, ImportReport, find_export_files
 from storage.engine import create_engine
 from storage.writer import EventWriter
+from tests.dbstate import State
+from tests.dbstate import dump as dump_tables
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
 GENERAL = EXPORTS / "general.json"
@@ -479,13 +481,8 @@ TABLES = (
 )
 
 
-async def dump(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
-    state = {}
-    async with engine.connect() as conn:
-        for table in TABLES:
-            rows = (await conn.execute(text(f"SELECT * FROM {table}"))).all()
-            state[table] = sorted((tuple(r) for r in rows), key=repr)
-    return state
+async def dump(engine: AsyncEngine) -> State:
+    return await dump_tables(engine, TABLES)
 
 
 async def rows(engine: AsyncEngine, sql: str) -> list[tuple[Any, ...]]:

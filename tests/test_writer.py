@@ -29,6 +29,7 @@ from bot.domain.records import (
 from bot.domain.snowflakes import snowflake_at
 from storage.apply import BatchResult
 from storage.writer import EventWriter
+from tests.dbstate import dump
 
 GUILD = 1
 GENERAL = 10
@@ -48,32 +49,6 @@ def msg(n: int, *, author: int = 100, at: datetime = T0, **fields: object) -> Me
         created_at=at,
         **fields,  # type: ignore[arg-type]
     )
-
-
-TABLES = (
-    "guilds",
-    "channels",
-    "members",
-    "member_events",
-    "messages",
-    "mentions",
-    "reactions",
-    "deleted_messages",
-    "guild_days",
-    "member_days",
-    "channel_days",
-    "guild_hours",
-)
-
-
-async def dump(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every event table, sorted, to compare whole database states."""
-    state = {}
-    async with engine.connect() as conn:
-        for table in TABLES:
-            rows = (await conn.execute(text(f"SELECT * FROM {table}"))).all()
-            state[table] = sorted((tuple(r) for r in rows), key=repr)
-    return state
 
 
 async def scalar(engine: AsyncEngine, sql: str) -> object:
