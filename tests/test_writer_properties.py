@@ -38,6 +38,7 @@ from bot.domain.records import (
 )
 from bot.domain.snowflakes import snowflake_at, snowflake_time
 from storage.writer import EventWriter
+from tests.dbstate import EVENT_TABLES
 
 GUILD = 1
 CHANNELS = (10, 11)
@@ -51,21 +52,6 @@ ROLES = (7, 8)
 EMOJI = ("👍", "🎉")
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday; the writer's default zone is UTC
 
-EVENT_TABLES = (
-    "guilds",
-    "channels",
-    "members",
-    "member_events",
-    "messages",
-    "mentions",
-    "reactions",
-    "deleted_messages",
-    "early_edits",
-    "guild_days",
-    "member_days",
-    "channel_days",
-    "guild_hours",
-)
 ROLLUPS = {
     "guild_days": (
         ("guild_id", "day"),
