@@ -145,10 +145,11 @@ class BatchApplier:
             new_messages = await self._messages(conn, buckets[MessageRecord], rollup, result)
         if rollup.new_threads or new_messages:
             await self._count_started_threads(conn, new_messages, rollup)
-        if buckets[MessageEdit]:
-            await self._edits(conn, buckets[MessageEdit])
+        # Deletes first: an edit never touches a deleted message, whatever the batching.
         if buckets[MessageDelete]:
             await self._deletes(conn, buckets[MessageDelete])
+        if buckets[MessageEdit]:
+            await self._edits(conn, buckets[MessageEdit])
         reaction_ops = buckets[ReactionAdd] + buckets[ReactionRemove] + buckets[ReactionClear]
         if reaction_ops:
             ordered = [
@@ -385,7 +386,6 @@ class BatchApplier:
             await conn.execute(_insert_new(conn.dialect.name, _MENTIONS), mention_rows)
         # Key ranges, not long IN lists: the batch's ids are close together.
         fresh = set(new_ids)
-        await self._apply_early_edits(conn, fresh)
         tombstoned = await conn.execute(
             select(_TOMBSTONES.c.message_id, _TOMBSTONES.c.deleted_at).where(
                 _TOMBSTONES.c.message_id.between(min(fresh), max(fresh))
@@ -399,6 +399,7 @@ class BatchApplier:
                 .values(deleted_at=bindparam("at"), content=None),
                 [{"mid": mid, "at": at} for mid, at in tombstones],
             )
+        await self._apply_early_edits(conn, fresh)
         await self._advance_newest(conn, new)
         counted = [r for r in new if r.counted]
         for r in counted:
@@ -491,7 +492,7 @@ class BatchApplier:
                 .where(or_(messages.edited_at.is_(None), messages.edited_at <= bindparam("at")))
                 .values(edited_at=bindparam("at"), content=bindparam("text")),
                 [
-                    {"mid": e.message_id, "at": e.edited_at, "text": e.content}
+                    {"mid": e.message_id, "at": e.edited_at, "text": _storable(e.content)}
                     for e in latest.values()
                     if e.message_id in known
                 ],
@@ -512,19 +513,26 @@ class BatchApplier:
                         "message_id": e.message_id,
                         "guild_id": e.guild_id,
                         "edited_at": e.edited_at,
-                        "content": e.content,
+                        "content": _storable(e.content),
                     }
                     for e in early
                 ],
             )
 
     async def _deletes(self, conn: AsyncConnection, deletes: list[MessageDelete]) -> None:
+        """The earliest report of a deletion wins, whatever order the reports arrive in."""
         first: dict[int, MessageDelete] = {}
         for d in deletes:
             if d.message_id not in first or first[d.message_id].deleted_at > d.deleted_at:
                 first[d.message_id] = d
+        stmt = dialect_insert(conn, _TOMBSTONES)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["message_id"],
+            set_={"deleted_at": stmt.excluded.deleted_at},
+            where=_TOMBSTONES.c.deleted_at > stmt.excluded.deleted_at,
+        )
         await conn.execute(
-            dialect_insert(conn, _TOMBSTONES).on_conflict_do_nothing(),
+            stmt,
             [
                 {"message_id": d.message_id, "guild_id": d.guild_id, "deleted_at": d.deleted_at}
                 for d in first.values()
@@ -533,7 +541,8 @@ class BatchApplier:
         messages = _MESSAGES.c
         await conn.execute(
             update(_MESSAGES)
-            .where(messages.id == bindparam("mid"), messages.deleted_at.is_(None))
+            .where(messages.id == bindparam("mid"))
+            .where(or_(messages.deleted_at.is_(None), messages.deleted_at > bindparam("at")))
             .values(deleted_at=bindparam("at"), content=None),
             [{"mid": d.message_id, "at": d.deleted_at} for d in first.values()],
         )
@@ -724,8 +733,13 @@ def _message_row(r: MessageRecord) -> dict[str, Any]:
         "mention_roles": min(len(r.mention_role_ids), 32767),
         "mentions_everyone": r.mentions_everyone,
         "mentions_bot": r.mentions_bot,
-        "content": r.content,
+        "content": _storable(r.content),
     }
+
+
+def _storable(text: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL characters; they carry no meaning in a message."""
+    return text.replace("\x00", "") if text is not None and "\x00" in text else text
 
 
 def _mention_rows(r: MessageRecord) -> list[dict[str, Any]]:

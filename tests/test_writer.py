@@ -341,3 +341,29 @@ def test_local_day_uses_the_guild_zone() -> None:
     applier = BatchApplier({GUILD: ZoneInfo("America/New_York")})
     assert applier.local_day(GUILD, datetime(2026, 3, 3, 3, 0, tzinfo=UTC)) == date(2026, 3, 2)
     assert applier.local_day(2, datetime(2026, 3, 3, 3, 0, tzinfo=UTC)) == date(2026, 3, 3)
+
+
+async def test_the_earliest_deletion_wins_whatever_the_order(engine: AsyncEngine) -> None:
+    message = msg(1, content="is this public?")
+    early, late = T0 + timedelta(minutes=5), T0 + timedelta(minutes=9)
+    await write_all(engine, [message])
+    await write_all(engine, [MessageDelete(message.message_id, GUILD, GENERAL, late)])
+    await write_all(engine, [MessageDelete(message.message_id, GUILD, GENERAL, early)])
+    millis = int(early.timestamp() * 1000)
+    assert await scalar(engine, "SELECT deleted_at FROM messages") == millis
+    assert await scalar(engine, "SELECT deleted_at FROM deleted_messages") == millis
+
+
+async def test_an_edit_never_touches_a_deleted_message(engine: AsyncEngine) -> None:
+    message = msg(1, content="v1")
+    edit = MessageEdit(message.message_id, GUILD, T0 + timedelta(minutes=1), "v2")
+    delete = MessageDelete(message.message_id, GUILD, GENERAL, T0 + timedelta(minutes=2))
+    await write_all(engine, [message, delete, edit])
+    assert await scalar(engine, "SELECT edited_at FROM messages") is None
+    assert await scalar(engine, "SELECT content FROM messages") is None
+
+
+async def test_text_with_nul_characters_is_stored_on_every_database(engine: AsyncEngine) -> None:
+    writer = await write_all(engine, [msg(1, content="a\x00b?")])
+    assert writer.stats.failed == 0
+    assert await scalar(engine, "SELECT content FROM messages") == "ab?"
