@@ -11,7 +11,9 @@ last message (then counted in the database). cogs.ingest is loaded once the guil
 the start-up catch-up (history over HTTP) does not run; the guild and channels it would record
 are stored first. CPU is the process's (the database thread included) per message. Every run
 is a fresh process, so its resident memory is its own: the member cache's cost (RSS before and
-after GUILD_CREATE, payload gone) and the growth while ingesting (sampled every 10%).
+after GUILD_CREATE, payload gone) and the growth while ingesting (sampled every 10%). The
+default run offers more messages than the writer's buffer holds: memory is bounded only if the
+back-pressure never leaves listener tasks waiting (each holds a parsed message).
 
     python -m bench.ingest [--messages N] [--members N [N ...]] [--repeat K] [--check]
 """
@@ -61,10 +63,8 @@ LISTENERS = frozenset({"discord.py: on_message"})
 FORMATS = (",.0f", ".1f", ".2f", ".1f", ".1f")
 LINES = [
     *("yeah that makes sense", "lol", "thanks! that worked", "same here", "nice one 🎉"),
-    "I had the same problem last week, restarting fixed it for me",
-    "Does anyone know how to get the event role?",
-    "check the pinned messages, it's all there",
-    "Is the server going to be down tonight?",
+    *("check the pinned messages, it's all there", "Is the server going to be down tonight?"),
+    *("Does anyone know how to get the event role?", "restarting fixed it for me last week"),
     "I think it depends on which version you are running, the newer one changed the config",
 ]
 MEMBER: dict[str, Any] = {"nick": None, "avatar": None, "premium_since": None, "deaf": False}
@@ -257,7 +257,7 @@ def run_one(kind: str, n_members: int, n_messages: int, folder: str) -> dict[str
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="bot ingest path against a bare discord.py")
-    parser.add_argument("--messages", type=int, default=20_000, help="MESSAGE_CREATE per run")
+    parser.add_argument("--messages", type=int, default=30_000, help="MESSAGE_CREATE per run")
     parser.add_argument("--members", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--repeat", type=int, default=1, help="best of K runs of each")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
@@ -300,9 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         bot_runs = runs[("bot", members)]
         buffered, tasks = max(r["buffered"] for r in bot_runs), max(r["tasks"] for r in bot_runs)
+        missed |= tasks > 0
         print(
             f"  {size} peaks: writer buffer {buffered:,.0f} of {QUEUE_CAPACITY:,} events, "
-            f"listener tasks waiting {tasks:,.0f}"
+            f"listener tasks waiting {tasks:,.0f} (must be 0): {'FAIL' if tasks else 'PASS'}"
         )
     return 1 if args.check and missed else 0
 
