@@ -79,7 +79,8 @@ class EventWriter:
         self.stats = WriterStats()
         self._on_batch = on_batch
         self._buffer: list[Event] = []
-        self._oldest_at = 0.0
+        self._oldest_at: float | None = None
+        """When the writer task first saw the oldest waiting event (its own clock only)."""
         self._has_items = asyncio.Event()
         self._batch_full = asyncio.Event()
         self._space = asyncio.Event()
@@ -134,7 +135,9 @@ class EventWriter:
     def _append(self, event: Event) -> None:
         buffer = self._buffer
         if not buffer:
-            self._oldest_at = time.monotonic()
+            # Producers may run under another clock (a test's virtual one): the writer task
+            # starts the 250 ms wait itself when it wakes, so one clock measures it.
+            self._oldest_at = None
             self._has_items.set()
         buffer.append(event)
         self.stats.queued += 1
@@ -184,6 +187,8 @@ class EventWriter:
                 self._has_items.clear()
                 await self._has_items.wait()
                 continue
+            if self._oldest_at is None:
+                self._oldest_at = time.monotonic()
             wait = self._oldest_at + self.max_delay - time.monotonic()
             short = len(self._buffer) < self.batch_size
             if short and wait > 0 and not (self._closing or self._flush_now):

@@ -49,6 +49,7 @@ async def play(
             await world.bob.react(first, "👍")
             await env.advance_time(60)
             if crash:
+                await resources.writer.flush()  # idle, so the new delay applies to what follows
                 resources.writer.max_delay = 3600  # hold the next events in the writer's hands
             if crash or last_batch:
                 await world.alice.send(world.general, "lost with the batch")
