@@ -22,7 +22,6 @@ from bot.domain.records import (
     MemberEvent,
     MemberEventKind,
     MessageDelete,
-    MessageEdit,
     ReactionAdd,
     ReactionClear,
     ReactionRemove,
@@ -306,10 +305,9 @@ class HistoryReader:
             if message.edited_at and (
                 entry.edited_at is None or message.edited_at > entry.edited_at
             ):
-                await self.ingest.message_edited(
-                    MessageEdit(message.id, guild_id, message.edited_at, message.content or None),
-                    author_id=message.author.id,
-                )
+                edited = to_record(message, self.client.user.id if self.client.user else None)
+                if edited is not None:
+                    await self.ingest.message_edited(edited)
             counts = {emoji_key(r.emoji): r for r in message.reactions}
             # On recent messages one member's reaction may replace another's with the same
             # count, so their reactors are read again; older ones are checked by count.

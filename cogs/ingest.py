@@ -28,7 +28,6 @@ from bot.domain.records import (
     MemberEventKind,
     MemberRecord,
     MessageDelete,
-    MessageEdit,
     ReactionAdd,
     ReactionClear,
     ReactionRemove,
@@ -82,15 +81,11 @@ class Ingest(commands.Cog):
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         if payload.guild_id is None:
             return
-        message = payload.message
-        if message.edited_at is None:
-            return  # an embed resolving, not an edit by the author
-        await self.ingest.message_edited(
-            MessageEdit(
-                payload.message_id, payload.guild_id, message.edited_at, message.content or None
-            ),
-            author_id=message.author.id,
-        )
+        # No edited_at: an embed resolving, not an edit by the author (the service skips it).
+        user = self.bot.user
+        record = message_record(payload.message, user.id if user else None)
+        if record is not None:
+            await self.ingest.message_edited(record)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:

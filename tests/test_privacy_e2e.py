@@ -107,6 +107,12 @@ async def test_help_channel_messages_keep_their_text(world: World, resources: Re
     assert await value(resources, f"SELECT content FROM messages WHERE id = {sent.id}") == (
         "my bot crashes on start"
     )
+    # An edit of a help-channel question keeps its text too, question mark or not.
+    await world.env.advance_time(1)
+    await world.alice.edit(sent, "my bot crashes on start, log attached")
+    assert await value(resources, f"SELECT content FROM messages WHERE id = {sent.id}") == (
+        "my bot crashes on start, log attached"
+    )
 
 
 async def test_old_text_is_erased_after_the_retention_window(

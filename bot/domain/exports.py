@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from bot.domain.privacy import kept_text
 from bot.domain.questions import looks_like_question
 from bot.domain.records import (
     ChannelKind,
@@ -397,11 +398,12 @@ def kept_content(
         return None
     if keep_since is not None and record.created_at < keep_since:
         return None
-    if policy is ContentPolicy.ALL:
-        return text
-    if policy is ContentPolicy.NONE or not counted:
-        return None
-    return text if is_question or looks_like_question(text) else None
+    return kept_text(
+        text,
+        policy,
+        counted=counted,
+        is_question=lambda words: is_question or looks_like_question(words),
+    )
 
 
 # -- validation -------------------------------------------------------------------------------

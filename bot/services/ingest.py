@@ -14,13 +14,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.domain.guilds import ChannelSettings, GuildSettings, is_watched
+from bot.domain.privacy import kept_text
 from bot.domain.questions import looks_like_question
 from bot.domain.records import (
     ChannelDeleted,
     ChannelKind,
     ChannelRecord,
     ContentExpiry,
-    ContentPolicy,
     Event,
     GuildRecord,
     MemberEvent,
@@ -145,23 +145,25 @@ class IngestService:
         view = self._views.get(record.guild_id) or await self.view(record.guild_id)
         if record.author_id in view.opted_out:
             return
-        where = record.thread_id if record.thread_id is not None else record.channel_id
-        counted = record.counted and view.channel_watched(where, record.channel_id)
+        counted = self._counted(view, record)
         content = self._kept_content(view, record, counted)
         if counted != record.counted or content is not record.content:
             record = replace(record, counted=counted, content=content)
         await self.writer.put(record)
 
+    @staticmethod
+    def _counted(view: GuildView, record: MessageRecord) -> bool:
+        """Human and not system (Discord's facts) and in a watched place (the guild's rule)."""
+        where = record.thread_id if record.thread_id is not None else record.channel_id
+        return record.counted and view.channel_watched(where, record.channel_id)
+
     def _kept_content(self, view: GuildView, record: MessageRecord, counted: bool) -> str | None:
-        text = record.content
-        if not text:
-            return None
-        policy = view.settings.store_content
-        if policy is ContentPolicy.ALL:
-            return text
-        if policy is ContentPolicy.NONE or not counted:
-            return None
-        return text if self.is_question_text(view, record, text) else None
+        return kept_text(
+            record.content,
+            view.settings.store_content,
+            counted=counted,
+            is_question=lambda text: self.is_question_text(view, record, text),
+        )
 
     def is_question_text(self, view: GuildView, record: MessageRecord, text: str) -> bool:
         if record.is_thread_starter and record.thread_id is not None:
@@ -172,17 +174,17 @@ class IngestService:
             return True
         return looks_like_question(text)
 
-    async def message_edited(self, edit: MessageEdit, author_id: int | None = None) -> None:
-        view = self._views.get(edit.guild_id) or await self.view(edit.guild_id)
-        if author_id is not None and author_id in view.opted_out:
+    async def message_edited(self, record: MessageRecord) -> None:
+        """An edit, given as the message as it now is; its text follows the same policy."""
+        if record.edited_at is None:
             return
-        content = edit.content
-        if content is not None and view.settings.store_content is not ContentPolicy.ALL:
-            keep = view.settings.store_content is ContentPolicy.QUESTIONS and looks_like_question(
-                content
-            )
-            content = content if keep else None
-        await self.writer.put(replace(edit, content=content))
+        view = self._views.get(record.guild_id) or await self.view(record.guild_id)
+        if record.author_id in view.opted_out:
+            return
+        content = self._kept_content(view, record, self._counted(view, record))
+        await self.writer.put(
+            MessageEdit(record.message_id, record.guild_id, record.edited_at, content)
+        )
 
     async def message_deleted(self, event: MessageDelete) -> None:
         await self.writer.put(event)
