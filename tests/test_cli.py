@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.invite import PERMISSIONS, application_id_from_token, required_permissions
+from tests.cli import engagebot
 
 SECRET = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-part.do-not-print"
-
-
-def engagebot(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGEBOT_")}
-    environment.update(env or {})
-    environment["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_help_lists_every_command(tmp_path: Path) -> None:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -49,6 +47,7 @@ from bot.domain.records import (
 from bot.services.importer import ExportImporter, ImportReport, find_export_files
 from storage.engine import create_engine
 from storage.writer import EventWriter
+from tests.cli import engagebot as run_engagebot
 from tests.dbstate import State
 from tests.dbstate import dump as dump_tables
 
@@ -638,17 +637,7 @@ async def test_the_guild_rules_apply_to_imported_history(engine: AsyncEngine) ->
 
 
 def engagebot(*args: str, cwd: Path, db_url: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGEBOT_")}
-    environment.update(ENGAGEBOT_DATABASE__URL=db_url, COLUMNS="200", **env)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_engagebot(*args, cwd=cwd, env={"ENGAGEBOT_DATABASE__URL": db_url, **env})
 
 
 def query(db_url: str, sql: str) -> list[tuple[Any, ...]]:
