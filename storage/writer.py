@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.records import Event
 from storage import tables as t
-from storage.apply import UTC_ZONE, BatchApplier, BatchResult
+from storage.apply import BatchApplier, BatchResult
+from storage.rollups import UTC_ZONE
 
 log = logging.getLogger(__name__)
 
