@@ -23,12 +23,13 @@ the guild's rules (content policy, opt-outs, watched channels) and returns the e
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
+from bot.domain.json_reader import ExportFormatError as ExportFormatError
+from bot.domain.json_reader import JsonObject
 from bot.domain.privacy import kept_text
 from bot.domain.questions import looks_like_question
 from bot.domain.records import (
@@ -48,8 +49,6 @@ SKIPPED_AUTHOR_OPTED_OUT = "author opted out"
 """A message by a member who opted out: their events are not logged (DESIGN.md, Privacy)."""
 SKIPPED_REACTOR_OPTED_OUT = "reacting member opted out"
 
-_MAX_SNOWFLAKE = 2**63 - 1  # the database keeps ids as signed 64-bit integers
-_DIGITS = re.compile(r"[0-9]{1,20}")
 
 # Channel types by the exporter's enum names (old and new spellings) and by Discord's numbers.
 _CHANNEL_KINDS: dict[str, ChannelKind] = {
@@ -98,15 +97,6 @@ _THREAD_STARTER_MESSAGE = frozenset({"ThreadStarterMessage", "21"})
 _REPLY_TYPES = frozenset({"Default", "Reply", "0", "19"})
 _DEFAULT_REFERENCE = frozenset({"Default", "0"})
 _FORWARD = frozenset({"Forward", "1"})
-
-
-class ExportFormatError(ValueError):
-    """A problem in an export, at a JSON path such as ``$.messages[12].author.id``."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = path
-        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +162,7 @@ def load_export(raw: bytes | str) -> ChannelExport:
 
 def parse_export(data: object) -> ChannelExport:
     """Validate a whole export and map it to records; raises :class:`ExportFormatError`."""
-    root = _Object(data, "$")
+    root = JsonObject(data, "$")
     guild_node = root.child("guild")
     if guild_node.data.get("id") == "0":
         raise ExportFormatError(
@@ -203,7 +193,10 @@ def parse_export(data: object) -> ChannelExport:
     opens_forum_post = False
     for path, item in root.array("messages"):
         parsed = _message(
-            _Object(item, path), guild_id=guild_id, channel_id=top_channel_id, thread_id=thread_id
+            JsonObject(item, path),
+            guild_id=guild_id,
+            channel_id=top_channel_id,
+            thread_id=thread_id,
         )
         messages.append(parsed.record)
         reactions.extend(parsed.reactions)
@@ -265,7 +258,7 @@ class _ParsedMessage:
 
 
 def _message(
-    node: _Object, *, guild_id: int, channel_id: int, thread_id: int | None
+    node: JsonObject, *, guild_id: int, channel_id: int, thread_id: int | None
 ) -> _ParsedMessage:
     message_id = node.snowflake("id")
     message_type = node.string("type")
@@ -277,7 +270,7 @@ def _message(
     is_bot = author.flag("isBot")
     mentioned: dict[int, None] = {}
     for path, item in node.optional_array("mentions"):
-        mentioned[_Object(item, path).snowflake("id")] = None
+        mentioned[JsonObject(item, path).snowflake("id")] = None
     reply_to_id: int | None = None
     is_forward = False
     reference = node.optional_child("reference")
@@ -312,14 +305,14 @@ def _message(
     reactions: list[ReactionAdd] = []
     without_users = 0
     for path, item in node.optional_array("reactions"):
-        reaction = _Object(item, path)
+        reaction = JsonObject(item, path)
         emoji = _emoji_key(reaction.child("emoji"))
         users = reaction.array_or_none("users")
         if users is None:
             without_users += 1
             continue
         for user_path, user_item in users:
-            user = _Object(user_item, user_path)
+            user = JsonObject(user_item, user_path)
             reactions.append(
                 ReactionAdd(
                     message_id=message_id,
@@ -334,7 +327,7 @@ def _message(
     return _ParsedMessage(record, tuple(reactions), without_users)
 
 
-def _emoji_key(node: _Object) -> str:
+def _emoji_key(node: JsonObject) -> str:
     """Unicode emoji as themselves, custom emoji as ``name:id`` (as live ingest stores them)."""
     emoji_id = node.optional_snowflake("id")
     name = node.optional_string("name") or "?"
@@ -404,155 +397,3 @@ def kept_content(
         counted=counted,
         is_question=lambda words: is_question or looks_like_question(words),
     )
-
-
-# -- validation -------------------------------------------------------------------------------
-
-_MISSING = object()
-
-
-def _kind_of(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _shown(value: str) -> str:
-    """A short, quoted excerpt of an id or a time (never used for message text)."""
-    return repr(value if len(value) <= 40 else value[:37] + "...")
-
-
-class _Object:
-    """A JSON object at a path, with typed accessors that fail with the field's path."""
-
-    __slots__ = ("data", "path")
-
-    def __init__(self, data: object, path: str) -> None:
-        if not isinstance(data, dict):
-            raise ExportFormatError(path, f"expected an object, found {_kind_of(data)}")
-        self.data: dict[str, object] = data
-        self.path = path
-
-    def _get(self, key: str) -> object:
-        return self.data.get(key, _MISSING)
-
-    def _at(self, key: str) -> str:
-        return f"{self.path}.{key}"
-
-    def _required(self, key: str) -> object:
-        value = self._get(key)
-        if value is _MISSING:
-            raise ExportFormatError(self._at(key), "required field is missing")
-        return value
-
-    def _wrong(self, key: str, expected: str, value: object) -> ExportFormatError:
-        return ExportFormatError(self._at(key), f"expected {expected}, found {_kind_of(value)}")
-
-    def child(self, key: str) -> _Object:
-        return _Object(self._required(key), self._at(key))
-
-    def optional_child(self, key: str) -> _Object | None:
-        value = self._get(key)
-        if value is _MISSING or value is None:
-            return None
-        return _Object(value, self._at(key))
-
-    def array(self, key: str) -> list[tuple[str, object]]:
-        value = self._required(key)
-        if not isinstance(value, list):
-            raise self._wrong(key, "an array", value)
-        return [(f"{self._at(key)}[{i}]", item) for i, item in enumerate(value)]
-
-    def optional_array(self, key: str) -> list[tuple[str, object]]:
-        """An array that older exporters may omit: missing or null is empty."""
-        return self.array_or_none(key) or []
-
-    def array_or_none(self, key: str) -> list[tuple[str, object]] | None:
-        value = self._get(key)
-        if value is _MISSING or value is None:
-            return None
-        if not isinstance(value, list):
-            raise self._wrong(key, "an array", value)
-        return [(f"{self._at(key)}[{i}]", item) for i, item in enumerate(value)]
-
-    def string(self, key: str) -> str:
-        value = self._required(key)
-        if not isinstance(value, str):
-            raise self._wrong(key, "a string", value)
-        return value
-
-    def optional_string(self, key: str) -> str | None:
-        value = self._get(key)
-        if value is _MISSING or value is None:
-            return None
-        if not isinstance(value, str):
-            raise self._wrong(key, "a string or null", value)
-        return value
-
-    def flag(self, key: str) -> bool:
-        value = self._required(key)
-        if not isinstance(value, bool):
-            raise self._wrong(key, "true or false", value)
-        return value
-
-    def snowflake(self, key: str) -> int:
-        value = self._required(key)
-        if not isinstance(value, str):
-            raise self._wrong(key, "an id (a string of digits)", value)
-        return self._id(key, value)
-
-    def optional_snowflake(self, key: str) -> int | None:
-        """An id that may be absent: missing, null, "" and "0" (the exporter's "none") are None."""
-        value = self._get(key)
-        if value is _MISSING or value is None or value in ("", "0"):
-            return None
-        if not isinstance(value, str):
-            raise self._wrong(key, "an id (a string of digits) or null", value)
-        return self._id(key, value)
-
-    def _id(self, key: str, value: str) -> int:
-        if not _DIGITS.fullmatch(value):
-            raise ExportFormatError(
-                self._at(key), f"{_shown(value)} is not a Discord id (a string of digits)"
-            )
-        number = int(value)
-        if not 0 < number <= _MAX_SNOWFLAKE:
-            raise ExportFormatError(self._at(key), f"{_shown(value)} is too large for a Discord id")
-        return number
-
-    def moment(self, key: str) -> datetime:
-        value = self._required(key)
-        if not isinstance(value, str):
-            raise self._wrong(key, "an ISO 8601 time (a string)", value)
-        return self._moment(key, value)
-
-    def optional_moment(self, key: str) -> datetime | None:
-        value = self._get(key)
-        if value is _MISSING or value is None:
-            return None
-        if not isinstance(value, str):
-            raise self._wrong(key, "an ISO 8601 time (a string) or null", value)
-        return self._moment(key, value)
-
-    def _moment(self, key: str, value: str) -> datetime:
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise ExportFormatError(
-                self._at(key), f"{_shown(value)} is not an ISO 8601 date and time"
-            ) from None
-        if moment.tzinfo is None:
-            raise ExportFormatError(
-                self._at(key), f"{_shown(value)} has no UTC offset (such as +00:00)"
-            )
-        return moment.astimezone(UTC)
