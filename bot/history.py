@@ -16,7 +16,13 @@ from datetime import datetime, timedelta
 
 import discord
 
-from bot.convert import channel_record, emoji_key, has_mod_permission, member_record
+from bot.convert import (
+    channel_record,
+    emoji_key,
+    guild_record,
+    has_mod_permission,
+    member_record,
+)
 from bot.convert import message_record as to_record
 from bot.domain.records import (
     MemberEvent,
@@ -102,7 +108,6 @@ class HistoryReader:
             since = self.ingest.clock() - timedelta(days=days)
             report = ReadReport()
             channels = await self._readable(guild, report, since=since)
-            report.channels = len(channels)
             for channel in channels:
                 await self._read_channel(channel, None, since, report, progress=progress)
                 report.channels_done += 1
@@ -114,8 +119,6 @@ class HistoryReader:
 
     async def sync_structure(self, guild: discord.Guild) -> None:
         """Guild, channels, active threads and the member list, as they are now."""
-        from bot.convert import guild_record
-
         now = self.ingest.clock()
         await self.ingest.guild_seen(guild_record(guild, now))
         await self.ingest.view(guild.id)
