@@ -82,8 +82,25 @@ def member_record(member: discord.Member, is_staff: bool) -> MemberRecord:
     )
 
 
+def is_staff_member(
+    member: discord.Member, channel: object, staff_role_ids: frozenset[int]
+) -> bool:
+    """Staff (METRICS.md): Manage Server or Manage Messages in the channel, or a staff role."""
+    if staff_role_ids and any(role.id in staff_role_ids for role in member.roles):
+        return True
+    permissions_for = getattr(channel, "permissions_for", None)
+    permissions = (
+        permissions_for(member) if permissions_for is not None else member.guild_permissions
+    )
+    return permissions.manage_guild or permissions.manage_messages
+
+
 def message_record(
-    message: discord.Message, bot_user_id: int | None, *, keep_content: bool = True
+    message: discord.Message,
+    bot_user_id: int | None,
+    *,
+    keep_content: bool = True,
+    staff_role_ids: frozenset[int] = frozenset(),
 ) -> MessageRecord | None:
     """None for messages outside guilds. ``counted`` here only says human and not system."""
     guild = message.guild
@@ -112,6 +129,14 @@ def message_record(
         elif message.type in _REPLY_TYPES:
             reply_to_id = reference.message_id
     mentioned = tuple(user.id for user in message.mentions)
+    author_is_staff = isinstance(author, discord.Member) and is_staff_member(
+        author, channel, staff_role_ids
+    )
+    mentions_staff = any(role.id in staff_role_ids for role in message.role_mentions) or any(
+        isinstance(user, discord.Member) and is_staff_member(user, channel, staff_role_ids)
+        for user in message.mentions
+        if user.id != author.id
+    )
     return MessageRecord(
         message_id=message.id,
         guild_id=guild.id,
@@ -132,6 +157,8 @@ def message_record(
         mentions_bot=bot_user_id is not None and bot_user_id in mentioned,
         edited_at=message.edited_at,
         content=(message.content or None) if keep_content else None,
+        author_is_staff=author_is_staff,
+        mentions_staff=mentions_staff,
     )
 
 

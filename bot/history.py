@@ -246,7 +246,11 @@ class HistoryReader:
 
     async def _ingest_message(self, message: discord.Message) -> None:
         bot_id = self.client.user.id if self.client.user else None
-        record = to_record(message, bot_id)
+        guild = message.guild
+        if guild is None:
+            return
+        view = await self.ingest.view(guild.id)
+        record = to_record(message, bot_id, staff_role_ids=view.settings.staff_role_ids)
         if record is None:
             return
         await self.ingest.message(record)
@@ -308,7 +312,12 @@ class HistoryReader:
             if message.edited_at and (
                 entry.edited_at is None or message.edited_at > entry.edited_at
             ):
-                edited = to_record(message, self.client.user.id if self.client.user else None)
+                view = await self.ingest.view(guild_id)
+                edited = to_record(
+                    message,
+                    self.client.user.id if self.client.user else None,
+                    staff_role_ids=view.settings.staff_role_ids,
+                )
                 if edited is not None:
                     await self.ingest.message_edited(edited)
             counts = {emoji_key(r.emoji): r for r in message.reactions}

@@ -140,6 +140,11 @@ class DiscordSettings(_Section):
         return self
 
 
+class InboxSettings(_Section):
+    sweep_seconds: int = Field(default=30, ge=5, le=3600)
+    """How often unanswered questions are checked against their targets."""
+
+
 class MetricsSettings(_Section):
     port: int | None = Field(default=None, ge=1, le=65535)
 
@@ -170,6 +175,7 @@ class Settings(BaseSettings):
     defaults: DefaultsSettings = DefaultsSettings()
     privacy: PrivacySettings = PrivacySettings()
     discord: DiscordSettings = DiscordSettings()
+    inbox: InboxSettings = InboxSettings()
     metrics: MetricsSettings = MetricsSettings()
 
     @classmethod

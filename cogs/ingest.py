@@ -32,6 +32,7 @@ from bot.domain.records import (
     ReactionClear,
     ReactionRemove,
 )
+from bot.history import ReadReport
 
 if TYPE_CHECKING:
     from bot.app import EngageBot
@@ -72,8 +73,14 @@ class Ingest(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        guild = message.guild
+        if guild is None:
+            return
+        view = self.ingest.cached_view(guild.id) or await self.ingest.view(guild.id)
         user = self.bot.user
-        record = message_record(message, user.id if user else None)
+        record = message_record(
+            message, user.id if user else None, staff_role_ids=view.settings.staff_role_ids
+        )
         if record is not None:
             await self.ingest.message(record)
 
@@ -82,8 +89,11 @@ class Ingest(commands.Cog):
         if payload.guild_id is None:
             return
         # No edited_at: an embed resolving, not an edit by the author (the service skips it).
+        view = self.ingest.cached_view(payload.guild_id) or await self.ingest.view(payload.guild_id)
         user = self.bot.user
-        record = message_record(payload.message, user.id if user else None)
+        record = message_record(
+            payload.message, user.id if user else None, staff_role_ids=view.settings.staff_role_ids
+        )
         if record is not None:
             await self.ingest.message_edited(record)
 
@@ -269,9 +279,13 @@ class Ingest(commands.Cog):
         running = self._recovering.get(guild.id)
         if running is not None and not running.done():
             return
-        self._recovering[guild.id] = self._background(
-            self.history.recover_guild(guild), f"recover-{guild.id}"
-        )
+        self._recovering[guild.id] = self._background(self._catch_up(guild), f"recover-{guild.id}")
+
+    async def _catch_up(self, guild: discord.Guild) -> ReadReport:
+        report = await self.history.recover_guild(guild)
+        # Others (the inbox) act on what happened while the bot was away only now.
+        self.bot.dispatch("engagebot_caught_up", guild)
+        return report
 
     @commands.Cog.listener()
     async def on_shard_ready(self, shard_id: int) -> None:

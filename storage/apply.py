@@ -27,11 +27,14 @@ from bot.domain.records import (
     MessageDelete,
     MessageEdit,
     MessageRecord,
+    QuestionAsked,
+    QuestionResolved,
     ReactionAdd,
     ReactionClear,
     ReactionRemove,
 )
 from storage.erasure import erase_old_content, forget_member
+from storage.questions import QuestionApplier
 from storage.reactions import ReactionApplier
 from storage.rollups import (
     FORWARDS_I,
@@ -62,7 +65,7 @@ class BatchResult:
     contents_erased: int = 0
 
 
-class BatchApplier(StructureApplier, ReactionApplier):
+class BatchApplier(StructureApplier, ReactionApplier, QuestionApplier):
     """Applies events in an order that makes the end state independent of arrival order."""
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Event]) -> BatchResult:
@@ -82,9 +85,14 @@ class BatchApplier(StructureApplier, ReactionApplier):
             new_messages = await self._messages(conn, buckets[MessageRecord], rollup, result)
         if rollup.new_threads or new_messages:
             await self._count_started_threads(conn, new_messages, rollup)
+        if buckets[QuestionAsked]:
+            await self._ask(conn, buckets[QuestionAsked])
+        if new_messages:
+            await self._link_new_messages(conn, new_messages)
         # Deletes first: an edit never touches a deleted message, whatever the batching.
         if buckets[MessageDelete]:
             await self._deletes(conn, buckets[MessageDelete])
+            await self._withdraw(conn, buckets[MessageDelete])
         if buckets[MessageEdit]:
             await self._edits(conn, buckets[MessageEdit])
         reaction_ops = buckets[ReactionAdd] + buckets[ReactionRemove] + buckets[ReactionClear]
@@ -93,6 +101,8 @@ class BatchApplier(StructureApplier, ReactionApplier):
                 e for e in events if isinstance(e, ReactionAdd | ReactionRemove | ReactionClear)
             ]
             result.reactions_new += await self._reactions(conn, ordered, rollup)
+        if buckets[QuestionResolved]:
+            await self._resolve(conn, buckets[QuestionResolved])
         await write_rollups(conn, rollup)
         for forget in buckets[MemberForget]:
             await forget_member(conn, forget)
@@ -287,6 +297,7 @@ def _message_row(r: MessageRecord) -> dict[str, Any]:
         "mentions_everyone": r.mentions_everyone,
         "mentions_bot": r.mentions_bot,
         "content": _storable(r.content),
+        "author_is_staff": r.author_is_staff,
     }
 
 

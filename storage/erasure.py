@@ -35,6 +35,10 @@ async def forget_member(conn: AsyncConnection, forget: MemberForget) -> None:
     await conn.execute(
         delete(questions).where(questions.c.guild_id == g, questions.c.asker_id == u)
     )
+    responses: Table = t.ResponseRow.__table__  # type: ignore[assignment]
+    await conn.execute(
+        delete(responses).where(responses.c.guild_id == g, responses.c.responder_id == u)
+    )
     await conn.execute(delete(MESSAGES).where(m.guild_id == g, m.author_id == u))
     await conn.execute(delete(REACTIONS).where(REACTIONS.c.guild_id == g, REACTIONS.c.user_id == u))
     await conn.execute(

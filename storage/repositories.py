@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.domain.guilds import WEEKDAYS, ChannelSettings, GuildSettings
@@ -133,15 +133,61 @@ class SettingsStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
+    GUILD_KEYS = frozenset(
+        {
+            "inbox_channel_id",
+            "response_target_minutes",
+            "escalation_role_id",
+            "timezone",
+            "week_start",
+            "summary_day",
+            "summary_time",
+            "public_summary_channel_id",
+            "staff_summary_channel_id",
+            "public_summary_enabled",
+            "staff_summary_enabled",
+            "resolve_emoji",
+        }
+    )
+    CHANNEL_KEYS = frozenset({"watched", "is_help", "response_target_minutes", "inferred_linking"})
+
     async def set_channel_watch(self, guild_id: int, channel_id: int, watched: bool | None) -> bool:
         """True if the channel was known (the caller records channels before configuring them)."""
+        return await self.set_channel(guild_id, channel_id, watched=watched)
+
+    async def set_channel(self, guild_id: int, channel_id: int, **values: object) -> bool:
+        """Change a known channel's settings; True if the channel was known."""
+        unknown = values.keys() - self.CHANNEL_KEYS
+        if unknown:
+            raise ValueError(f"not channel settings: {sorted(unknown)}")
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(t.Channel)
                 .where(t.Channel.guild_id == guild_id, t.Channel.id == channel_id)
-                .values(watched=watched)
+                .values(**values)
             )
         return bool(result.rowcount)
+
+    async def set_guild(self, guild_id: int, **values: object) -> bool:
+        """Change a known guild's settings (None: back to the default); True if it was known."""
+        unknown = values.keys() - self.GUILD_KEYS
+        if unknown:
+            raise ValueError(f"not guild settings: {sorted(unknown)}")
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(t.Guild).where(t.Guild.id == guild_id).values(**values)
+            )
+        return bool(result.rowcount)
+
+    async def set_staff_role(self, guild_id: int, role_id: int, staff: bool) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(t.StaffRole).where(
+                    t.StaffRole.guild_id == guild_id, t.StaffRole.role_id == role_id
+                )
+            )
+            if staff:
+                await conn.execute(insert(t.StaffRole).values(guild_id=guild_id, role_id=role_id))
 
 
 class MessageRepository:

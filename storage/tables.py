@@ -193,6 +193,7 @@ class Message(Base):
     mentions_everyone: Mapped[bool]
     mentions_bot: Mapped[bool]
     content: Mapped[str | None] = mapped_column(Text)
+    author_is_staff: Mapped[bool] = mapped_column(default=False, server_default=FALSE)
 
     __table_args__ = (
         Index(None, "guild_id", "author_id"),
@@ -283,6 +284,26 @@ class Question(Base):
     )
 
 
+class ResponseRow(Base):
+    """A message linked to a question it responds to (by which rule of METRICS.md)."""
+
+    __tablename__ = "responses"
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.message_id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    message_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    guild_id: Mapped[int]
+    responder_id: Mapped[int]
+    responded_at: Mapped[datetime]
+    by_staff: Mapped[bool]
+    rule: Mapped[str] = mapped_column(String(12))
+
+    __table_args__ = (Index(None, "message_id"),)
+
+
 class InboxItem(Base):
     __tablename__ = "inbox_items"
 
@@ -297,6 +318,8 @@ class InboxItem(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     card_channel_id: Mapped[int | None]
     card_message_id: Mapped[int | None]
+    card_version: Mapped[int | None]
+    """The item version the posted card shows; behind ``version`` means the card needs editing."""
     claimed_by: Mapped[int | None]
     claimed_at: Mapped[datetime | None]
     snoozed_until: Mapped[datetime | None]

@@ -23,6 +23,8 @@ EVENT_TABLES = (
     "member_days",
     "channel_days",
     "guild_hours",
+    "questions",
+    "responses",
 )
 
 State = dict[str, list[tuple[Any, ...]]]

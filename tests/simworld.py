@@ -17,6 +17,9 @@ from bot.settings import Settings
 
 def settings_for(db_url: str, **sections: dict[str, Any]) -> Settings:
     sections.setdefault("discord", {"shard_count": 1})
+    # Tests run the inbox sweep themselves at virtual times; APScheduler follows the real clock,
+    # and a short interval would only wake it for nothing while simcord advances virtual days.
+    sections.setdefault("inbox", {"sweep_seconds": 3600})
     return Settings(database={"url": db_url}, **sections)  # type: ignore[arg-type]
 
 
@@ -41,6 +44,10 @@ class World:
     def bob(self) -> Any:
         return self.members[1]
 
+    @property
+    def carol(self) -> Any:
+        return self.members[2]
+
 
 def build_world(env: simcord.Env, members: int = 3) -> World:
     guild = env.create_guild("Engage Test")
@@ -59,6 +66,13 @@ def build_world(env: simcord.Env, members: int = 3) -> World:
 async def engagebot(settings: Settings) -> AsyncIterator[tuple[Resources, EngageBot]]:
     async with open_resources(settings) as resources:
         yield resources, EngageBot(resources)
+
+
+async def allow_command(world: World, bot: Any, name: str, *targets: Any) -> None:
+    """What a server admin does in Integrations: let these roles or members use a command."""
+    commands = await bot.tree.fetch_commands()
+    command = next(c for c in commands if c.name == name)
+    world.guild.set_command_permissions(command, dict.fromkeys(targets, True))
 
 
 async def rows(resources: Resources, sql: str) -> list[tuple[Any, ...]]:

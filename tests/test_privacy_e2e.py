@@ -12,7 +12,7 @@ import simcord
 from bot.app import Resources
 from bot.checks import NOT_A_MODERATOR
 from bot.domain.records import ContentExpiry
-from tests.simworld import World, build_world, rows, value
+from tests.simworld import World, allow_command, build_world, rows, value
 
 pytestmark = pytest.mark.usefixtures("fail_on_discord_errors")
 
@@ -55,18 +55,11 @@ async def test_a_member_opts_out_and_is_erased_and_no_longer_logged(
     )
 
 
-async def allow_engage(world: World, bot: Any, *targets: Any) -> None:
-    """What a server admin does in Integrations: let these roles or members use /engage."""
-    commands = await bot.tree.fetch_commands()
-    engage = next(c for c in commands if c.name == "engage")
-    world.guild.set_command_permissions(engage, dict.fromkeys(targets, True))
-
-
 async def test_a_moderator_erases_a_member_and_others_may_not(
     world: World, resources: Resources, simcord_bot: Any
 ) -> None:
     # The staff role may use /engage; so, by a mistaken grant, may alice: the bot still refuses.
-    await allow_engage(world, simcord_bot, world.staff_role, world.alice)
+    await allow_command(world, simcord_bot, "engage", world.staff_role, world.alice)
     await world.bob.send(world.general, "some message")
     refused = await world.alice.slash(world.general, "engage forget", member=world.bob)
     assert refused.ephemeral
@@ -132,7 +125,7 @@ async def test_old_text_is_erased_after_the_retention_window(
 async def test_ignored_channels_do_not_count_and_watching_narrows(
     world: World, resources: Resources, simcord_bot: Any
 ) -> None:
-    await allow_engage(world, simcord_bot, world.staff_role)
+    await allow_command(world, simcord_bot, "engage", world.staff_role)
     ignore = await world.mod.slash(world.general, "engage watch", channel=world.help, mode="ignore")
     assert ignore.response is not None and "never counted" in ignore.response.content
     await world.alice.send(world.help, "off-topic")

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.questions import QuestionSource as QuestionSource
+
 
 class ChannelKind(StrEnum):
     TEXT = "text"
@@ -128,6 +130,12 @@ class MessageRecord:
     mentions_bot: bool = False
     edited_at: datetime | None = None
     content: str | None = None
+    author_is_staff: bool = False
+    """Manage Server or Manage Messages in the channel, or one of the guild's staff roles."""
+    mentions_staff: bool = False
+    """Mentions a staff member or a staff role (a request for help, with the right words)."""
+    inferred_reply_to_id: int | None = None
+    """The earlier message the answer linker says this one responds to (inferred channels)."""
 
     @property
     def is_reply(self) -> bool:
@@ -201,6 +209,49 @@ class ContentExpiry:
     before: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionAsked:
+    """A counted message by a non-staff member is a question; stored with its message."""
+
+    message_id: int
+    guild_id: int
+    channel_id: int
+    thread_id: int | None
+    asker_id: int
+    asked_at: datetime
+    source: QuestionSource
+    target_minutes: int
+
+
+class Resolution(StrEnum):
+    MARKED = "marked"
+    """Someone marked a message as the answer ("Mark as answer")."""
+    REACTION = "reaction"
+    """The asker reacted to a response with the guild's resolve emoji."""
+    FORUM_TAG = "forum_tag"
+    """The forum post was tagged solved or closed."""
+    CARD = "card"
+    """Staff pressed Resolved on the inbox card."""
+    DISMISSED = "dismissed"
+    """Staff dismissed the inbox card (not a question, or nothing to answer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionResolved:
+    """A question resolved: ``message_id`` is the question itself or a response to it.
+
+    With ``asker_only`` the resolution counts only for questions ``user_id`` asked (a reaction:
+    only the asker's resolve emoji resolves). The earliest resolution wins.
+    """
+
+    guild_id: int
+    message_id: int
+    user_id: int
+    at: datetime
+    how: Resolution
+    asker_only: bool = False
+
+
 Event = (
     GuildRecord
     | ChannelRecord
@@ -215,6 +266,8 @@ Event = (
     | ReactionClear
     | MemberForget
     | ContentExpiry
+    | QuestionAsked
+    | QuestionResolved
 )
 
 

@@ -9,13 +9,15 @@ reads come from repositories once per guild, writes go through the batching writ
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from bot.domain.answer_linker import AnswerLinker, ChatLine
 from bot.domain.guilds import ChannelSettings, GuildSettings, is_watched
 from bot.domain.privacy import kept_text
-from bot.domain.questions import looks_like_question
+from bot.domain.questions import QuestionContext, classify_question
 from bot.domain.records import (
     ChannelDeleted,
     ChannelKind,
@@ -29,9 +31,13 @@ from bot.domain.records import (
     MessageDelete,
     MessageEdit,
     MessageRecord,
+    QuestionAsked,
+    QuestionResolved,
+    QuestionSource,
     ReactionAdd,
     ReactionClear,
     ReactionRemove,
+    Resolution,
     StoredMessage,
 )
 from storage.repositories import (
@@ -46,6 +52,11 @@ from storage.writer import EventWriter
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+SOLVED_TAGS = frozenset({"solved", "resolved", "answered", "closed", "done"})
+"""Forum tags (case-insensitive) that mark a post's question resolved."""
+INFERRED_WINDOW = 60
+"""How many recent messages per channel the answer linker considers."""
 
 
 @dataclass
@@ -74,6 +85,18 @@ class GuildView:
         channel = self.channels.get(channel_id)
         return channel is not None and channel.is_help
 
+    def target_minutes(self, channel_id: int, thread_id: int | None) -> int:
+        """The response target of a channel (threads and posts follow their parent)."""
+        for where in (thread_id, channel_id):
+            channel = self.channels.get(where) if where is not None else None
+            if channel is not None and channel.response_target_minutes:
+                return channel.response_target_minutes
+        return self.settings.response_target_minutes
+
+    def inferred_linking(self, channel_id: int) -> bool:
+        channel = self.channels.get(channel_id)
+        return channel is not None and channel.inferred_linking
+
 
 class IngestService:
     def __init__(
@@ -97,6 +120,8 @@ class IngestService:
         self.message_repo = messages
         self.clock = clock
         self._views: dict[int, GuildView] = {}
+        self._recent: dict[int, deque[ChatLine]] = {}
+        """Per channel with inferred linking, its latest messages (what the linker reads)."""
 
     # -- guild state -----------------------------------------------------------------------
 
@@ -133,6 +158,19 @@ class IngestService:
                 known = view.channels.get(record.channel_id)
                 view.channels[record.channel_id] = _channel_settings(record, known)
             await self.writer.put(record)
+            if record.kind is ChannelKind.FORUM_POST and any(
+                tag.casefold() in SOLVED_TAGS for tag in record.tags
+            ):
+                # A forum post's opening message has the post's id: tagging it solved resolves.
+                await self.writer.put(
+                    QuestionResolved(
+                        record.guild_id,
+                        record.channel_id,
+                        record.owner_id or 0,
+                        self.clock(),
+                        Resolution.FORUM_TAG,
+                    )
+                )
 
     async def channel_deleted(self, event: ChannelDeleted) -> None:
         view = self._views.get(event.guild_id)
@@ -141,15 +179,40 @@ class IngestService:
         await self.writer.put(event)
 
     async def message(self, record: MessageRecord) -> None:
-        """A message as Discord gave it; counted and content are decided here."""
+        """A message as Discord gave it; counted, question and content are decided here."""
         view = self._views.get(record.guild_id) or await self.view(record.guild_id)
         if record.author_id in view.opted_out:
             return
         counted = self._counted(view, record)
-        content = self._kept_content(view, record, counted)
-        if counted != record.counted or content is not record.content:
-            record = replace(record, counted=counted, content=content)
+        source = self.question_source(view, record, record.content) if counted else None
+        content = kept_text(
+            record.content,
+            view.settings.store_content,
+            counted=counted,
+            is_question=lambda _text: source is not None,
+        )
+        inferred = self._inferred_parent(view, record) if counted else None
+        if counted != record.counted or content is not record.content or inferred is not None:
+            record = replace(
+                record, counted=counted, content=content, inferred_reply_to_id=inferred
+            )
         await self.writer.put(record)
+        if source is not None:
+            await self.writer.put(self.question(view, record, source))
+
+    def question(
+        self, view: GuildView, record: MessageRecord, source: QuestionSource
+    ) -> QuestionAsked:
+        return QuestionAsked(
+            message_id=record.message_id,
+            guild_id=record.guild_id,
+            channel_id=record.channel_id,
+            thread_id=record.thread_id,
+            asker_id=record.author_id,
+            asked_at=record.created_at,
+            source=source,
+            target_minutes=view.target_minutes(record.channel_id, record.thread_id),
+        )
 
     @staticmethod
     def _counted(view: GuildView, record: MessageRecord) -> bool:
@@ -162,17 +225,51 @@ class IngestService:
             record.content,
             view.settings.store_content,
             counted=counted,
-            is_question=lambda text: self.is_question_text(view, record, text),
+            is_question=lambda text: self.question_source(view, record, text) is not None,
         )
 
-    def is_question_text(self, view: GuildView, record: MessageRecord, text: str) -> bool:
+    def question_source(
+        self, view: GuildView, record: MessageRecord, text: str | None
+    ) -> QuestionSource | None:
+        """Whether a counted message is a question, and by which rule (METRICS.md)."""
+        forum_opening = False
         if record.is_thread_starter and record.thread_id is not None:
             thread = view.channels.get(record.thread_id)
-            if thread is not None and thread.kind is ChannelKind.FORUM_POST:
-                return True
-        if view.is_help(record.channel_id):
-            return True
-        return looks_like_question(text)
+            forum_opening = thread is not None and thread.kind is ChannelKind.FORUM_POST
+        # In a help channel, a top-level message that addresses nobody asks for help; replies
+        # and messages to someone are the answers and the conversation around them.
+        help_question = (
+            view.is_help(record.channel_id)
+            and record.thread_id is None
+            and record.reply_to_id is None
+            and not record.mention_user_ids
+        )
+        context = QuestionContext(
+            forum_post_opening=forum_opening,
+            help_channel=help_question,
+            author_is_staff=record.author_is_staff,
+            mentions_staff_or_bot=record.mentions_staff or record.mentions_bot,
+        )
+        return classify_question(text, context)
+
+    def _inferred_parent(self, view: GuildView, record: MessageRecord) -> int | None:
+        """Where people answer without replying, the answer linker infers what this answers."""
+        if record.reply_to_id is not None or not view.inferred_linking(record.channel_id):
+            return None
+        where = record.thread_id if record.thread_id is not None else record.channel_id
+        recent = self._recent.get(where)
+        if recent is None:
+            recent = self._recent[where] = deque(maxlen=INFERRED_WINDOW)
+        line = ChatLine(
+            message_id=record.message_id,
+            author=str(record.author_id),
+            at=record.created_at,
+            text=record.content or "",
+            mentions=frozenset(str(u) for u in record.mention_user_ids),
+        )
+        parent = AnswerLinker.default().parent(line, list(recent)) if recent else None
+        recent.append(line)
+        return parent.message_id if parent is not None else None
 
     async def message_edited(self, record: MessageRecord) -> None:
         """An edit, given as the message as it now is; its text follows the same policy."""
@@ -190,11 +287,25 @@ class IngestService:
         await self.writer.put(event)
 
     async def reaction(self, event: ReactionAdd | ReactionRemove | ReactionClear) -> None:
-        if not isinstance(event, ReactionClear):
-            view = self._views.get(event.guild_id) or await self.view(event.guild_id)
-            if event.user_id in view.opted_out:
-                return
+        if isinstance(event, ReactionClear):
+            await self.writer.put(event)
+            return
+        view = self._views.get(event.guild_id) or await self.view(event.guild_id)
+        if event.user_id in view.opted_out:
+            return
         await self.writer.put(event)
+        if isinstance(event, ReactionAdd) and event.emoji == view.settings.resolve_emoji:
+            # The asker's resolve emoji on a response (or on the question) resolves it.
+            await self.writer.put(
+                QuestionResolved(
+                    event.guild_id,
+                    event.message_id,
+                    event.user_id,
+                    event.at,
+                    Resolution.REACTION,
+                    asker_only=True,
+                )
+            )
 
     async def member(self, record: MemberRecord) -> None:
         view = self._views.get(record.guild_id) or await self.view(record.guild_id)
@@ -215,10 +326,26 @@ class IngestService:
 
     async def set_watch(self, channel: ChannelRecord, watched: bool | None) -> GuildView:
         """Watch a channel explicitly (True), ignore it (False) or follow the default (None)."""
+        return await self.configure_channel(channel, watched=watched)
+
+    async def configure_channel(self, channel: ChannelRecord, **values: object) -> GuildView:
+        """Store a moderator's choice for a channel (recorded first, so it is known)."""
         await self.writer.put(channel)
         await self.writer.flush()
-        await self.settings_store.set_channel_watch(channel.guild_id, channel.channel_id, watched)
+        await self.settings_store.set_channel(channel.guild_id, channel.channel_id, **values)
         return await self.reload(channel.guild_id)
+
+    async def configure_guild(self, guild: GuildRecord, **values: object) -> GuildView:
+        await self.writer.put(guild)
+        await self.writer.flush()
+        await self.settings_store.set_guild(guild.guild_id, **values)
+        return await self.reload(guild.guild_id)
+
+    async def set_staff_role(self, guild: GuildRecord, role_id: int, staff: bool) -> GuildView:
+        await self.writer.put(guild)
+        await self.writer.flush()
+        await self.settings_store.set_staff_role(guild.guild_id, role_id, staff)
+        return await self.reload(guild.guild_id)
 
     # -- privacy -----------------------------------------------------------------------------
 

@@ -1,0 +1,373 @@
+"""Questions, their responses and resolutions, kept in the same transaction as the messages.
+
+Answer linking itself is pure (``bot.domain.linking``); this module gathers what a batch can link
+to, stores the links in ``responses`` and keeps each question's first-response fields equal to its
+earliest link. Every step is a minimum or an idempotent insert, so the questions table ends up the
+same whatever order the messages, questions, deletions and resolutions arrive in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, bindparam, case, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.linking import (
+    EXCHANGE_WINDOW,
+    MENTION_WINDOW,
+    AskedQuestion,
+    LinkContext,
+    PostedMessage,
+    ResponseLink,
+    first_links,
+    link_response,
+)
+from bot.domain.records import MessageDelete, MessageRecord, QuestionAsked, QuestionResolved
+from bot.domain.snowflakes import snowflake_at
+from storage import tables as t
+from storage.statements import MENTIONS, MESSAGES, TOMBSTONES, insert_new
+
+QUESTIONS: Table = t.Question.__table__  # type: ignore[assignment]
+RESPONSES: Table = t.ResponseRow.__table__  # type: ignore[assignment]
+
+_WINDOW = max(MENTION_WINDOW, EXCHANGE_WINDOW)
+
+
+def posted(record: MessageRecord) -> PostedMessage:
+    return PostedMessage(
+        message_id=record.message_id,
+        guild_id=record.guild_id,
+        author_id=record.author_id,
+        channel_id=record.channel_id,
+        thread_id=record.thread_id,
+        created_at=record.created_at,
+        counted=record.counted,
+        by_staff=record.author_is_staff,
+        reply_to_id=record.reply_to_id,
+        inferred_reply_to_id=record.inferred_reply_to_id,
+        mention_user_ids=record.mention_user_ids,
+    )
+
+
+def _may_respond(message: PostedMessage) -> bool:
+    """Only these can link to anything; most chat (top level, no mention) skips the lookups."""
+    return message.counted and (
+        message.reply_to_id is not None
+        or message.thread_id is not None
+        or bool(message.mention_user_ids)
+        or message.inferred_reply_to_id is not None
+    )
+
+
+def _question(row: Any) -> AskedQuestion:
+    return AskedQuestion(row.message_id, row.asker_id, row.channel_id, row.thread_id, row.asked_at)
+
+
+class QuestionApplier:
+    async def _ask(self, conn: AsyncConnection, asked: Sequence[QuestionAsked]) -> None:
+        unique = {q.message_id: q for q in asked}
+        inserted = await conn.execute(
+            insert_new(conn.dialect.name, QUESTIONS, "message_id"),
+            [
+                {
+                    "message_id": q.message_id,
+                    "guild_id": q.guild_id,
+                    "channel_id": q.channel_id,
+                    "thread_id": q.thread_id,
+                    "asker_id": q.asker_id,
+                    "asked_at": q.asked_at,
+                    "source": q.source.value,
+                    "state": "open",
+                    "target_minutes": q.target_minutes,
+                }
+                for q in unique.values()
+            ],
+        )
+        new = [unique[row[0]] for row in inserted]
+        if not new:
+            return
+        ids = [q.message_id for q in new]
+        # A question deleted before it was recorded (replayed out of order) is withdrawn.
+        tombstoned = await conn.execute(
+            select(TOMBSTONES.c.message_id, TOMBSTONES.c.deleted_at).where(
+                TOMBSTONES.c.message_id.in_(ids)
+            )
+        )
+        deletes = [MessageDelete(mid, 0, 0, at) for mid, at in tombstoned]
+        await self._responses_before(conn, new)
+        if deletes:
+            await self._withdraw(conn, deletes)
+
+    async def _responses_before(self, conn: AsyncConnection, new: Sequence[QuestionAsked]) -> None:
+        """Messages stored before their question was (a flag, or a replay) may answer it."""
+        m = MESSAGES.c
+        conditions: list[ColumnElement[bool]] = []
+        for q in new:
+            low, high = q.message_id, snowflake_at(q.asked_at + _WINDOW)
+            place = q.thread_id if q.thread_id is not None else q.channel_id
+            conditions.append(m.reply_to_id == q.message_id)
+            conditions.append(and_(m.thread_id == q.message_id, m.id > low))
+            conditions.append(
+                and_(
+                    or_(m.thread_id == place, and_(m.channel_id == place, m.thread_id.is_(None))),
+                    m.id > low,
+                    m.id <= high,
+                )
+            )
+        candidates = await _posted_messages(
+            conn, select(*_POSTED_COLUMNS).where(or_(*conditions), m.counted.is_(True))
+        )
+        if candidates:
+            await self._link(conn, candidates)
+
+    async def _link_new_messages(
+        self, conn: AsyncConnection, records: Iterable[MessageRecord]
+    ) -> None:
+        candidates = [p for p in map(posted, records) if _may_respond(p)]
+        if candidates:
+            await self._link(conn, candidates)
+
+    async def _link(self, conn: AsyncConnection, messages: Sequence[PostedMessage]) -> None:
+        context = await _context(conn, messages)
+        if not context.questions:
+            return
+        links = [link for m in messages for link in link_response(m, context)]
+        if links:
+            await store_links(conn, links)
+
+    async def _withdraw(self, conn: AsyncConnection, deletes: Sequence[MessageDelete]) -> None:
+        """A question deleted before any response is withdrawn (it leaves the inbox and rates)."""
+        q = QUESTIONS.c
+        await conn.execute(
+            update(QUESTIONS)
+            .where(q.message_id == bindparam("mid"), q.resolved_at.is_(None))
+            .where(or_(q.first_response_at.is_(None), q.first_response_at > bindparam("at")))
+            .where(or_(q.withdrawn_at.is_(None), q.withdrawn_at > bindparam("at")))
+            .values(withdrawn_at=bindparam("at"), state="withdrawn"),
+            [{"mid": d.message_id, "at": d.deleted_at} for d in deletes],
+        )
+
+    async def _resolve(self, conn: AsyncConnection, events: Sequence[QuestionResolved]) -> None:
+        for event in events:
+            await resolve(conn, event)
+
+
+async def resolve(conn: AsyncConnection, event: QuestionResolved) -> list[int]:
+    """Resolve the question ``event.message_id`` is, or responds to; the earliest wins."""
+    q = QUESTIONS.c
+    linked = select(RESPONSES.c.question_id).where(RESPONSES.c.message_id == event.message_id)
+    query = select(q.message_id).where(
+        q.guild_id == event.guild_id,
+        or_(q.message_id == event.message_id, q.message_id.in_(linked)),
+    )
+    if event.asker_only:
+        query = query.where(q.asker_id == event.user_id)
+    ids = [row[0] for row in await conn.execute(query)]
+    if not ids:
+        return []
+    await conn.execute(
+        update(QUESTIONS)
+        .where(q.message_id.in_(ids))
+        .where(or_(q.resolved_at.is_(None), q.resolved_at > event.at))
+        .values(
+            resolved_at=event.at,
+            resolved_by=event.user_id,
+            resolution=event.how.value,
+            state="resolved",
+        )
+    )
+    return ids
+
+
+async def store_links(conn: AsyncConnection, links: Sequence[ResponseLink]) -> None:
+    """Insert response links; each question's first response becomes its earliest link."""
+    inserted = await conn.execute(
+        insert_new(conn.dialect.name, RESPONSES).returning(
+            RESPONSES.c.question_id, RESPONSES.c.message_id
+        ),
+        [
+            {
+                "question_id": link.question_id,
+                "message_id": link.message_id,
+                "guild_id": link.guild_id,
+                "responder_id": link.responder_id,
+                "responded_at": link.responded_at,
+                "by_staff": link.by_staff,
+                "rule": link.rule.value,
+            }
+            for link in links
+        ],
+    )
+    fresh = {(qid, mid) for qid, mid in inserted}
+    new_links = [link for link in links if (link.question_id, link.message_id) in fresh]
+    if not new_links:
+        return
+    q = QUESTIONS.c
+    firsts = first_links(new_links)
+    await conn.execute(
+        update(QUESTIONS)
+        .where(q.message_id == bindparam("qid"))
+        .where(or_(q.first_response_at.is_(None), q.first_response_at > bindparam("at")))
+        .values(
+            first_response_at=bindparam("at"),
+            first_response_id=bindparam("mid"),
+            first_responder_id=bindparam("who"),
+            first_response_by_staff=bindparam("staff"),
+            # A response from before the question's deletion means it was not withdrawn.
+            withdrawn_at=case((q.withdrawn_at > bindparam("at"), None), else_=q.withdrawn_at),
+        ),
+        [
+            {
+                "qid": qid,
+                "at": pair[0].responded_at,
+                "mid": pair[0].message_id,
+                "who": pair[0].responder_id,
+                "staff": pair[0].by_staff,
+            }
+            for qid, pair in firsts.items()
+        ],
+    )
+    staff_firsts = [(qid, pair[-1]) for qid, pair in firsts.items() if pair[-1].by_staff]
+    if staff_firsts:
+        await conn.execute(
+            update(QUESTIONS)
+            .where(q.message_id == bindparam("qid"))
+            .where(
+                or_(
+                    q.first_staff_response_at.is_(None),
+                    q.first_staff_response_at > bindparam("at"),
+                )
+            )
+            .values(
+                first_staff_response_at=bindparam("at"),
+                first_staff_response_id=bindparam("mid"),
+            ),
+            [
+                {"qid": qid, "at": link.responded_at, "mid": link.message_id}
+                for qid, link in staff_firsts
+            ],
+        )
+    await refresh_states(conn, list(firsts))
+
+
+async def refresh_states(conn: AsyncConnection, question_ids: Sequence[int]) -> None:
+    q = QUESTIONS.c
+    await conn.execute(
+        update(QUESTIONS)
+        .where(q.message_id.in_(question_ids))
+        .values(
+            state=case(
+                (q.resolved_at.is_not(None), "resolved"),
+                (q.withdrawn_at.is_not(None), "withdrawn"),
+                (q.first_response_at.is_not(None), "answered"),
+                else_="open",
+            )
+        )
+    )
+
+
+_POSTED_COLUMNS = (
+    MESSAGES.c.id,
+    MESSAGES.c.guild_id,
+    MESSAGES.c.author_id,
+    MESSAGES.c.channel_id,
+    MESSAGES.c.thread_id,
+    MESSAGES.c.created_at,
+    MESSAGES.c.counted,
+    MESSAGES.c.author_is_staff,
+    MESSAGES.c.reply_to_id,
+)
+
+
+async def _context(conn: AsyncConnection, messages: Sequence[PostedMessage]) -> LinkContext:
+    """The questions (and reply targets) that ``messages`` could respond to, in few queries."""
+    q = QUESTIONS.c
+    guilds = {m.guild_id for m in messages}
+    by_id = {m.message_id: m for m in messages}
+    target_ids = {
+        target
+        for m in messages
+        for target in (m.reply_to_id, m.inferred_reply_to_id)
+        if target is not None
+    }
+    threads = {m.thread_id for m in messages if m.thread_id is not None}
+    known = await conn.execute(
+        select(*_QUESTION_COLUMNS).where(
+            q.guild_id.in_(guilds), q.message_id.in_(target_ids | threads)
+        )
+    )
+    context = LinkContext.of(map(_question, known))
+    missing = target_ids - context.questions.keys()
+    targets = [by_id[i] for i in missing if i in by_id]
+    unknown = missing - by_id.keys()
+    if unknown:
+        targets += await _posted_messages(
+            conn, select(*_POSTED_COLUMNS).where(MESSAGES.c.id.in_(unknown))
+        )
+    for target in targets:
+        context.messages[target.message_id] = target
+        if target.thread_id is not None:
+            threads.add(target.thread_id)
+    channels = {m.channel_id for m in (*messages, *targets) if m.thread_id is None}
+    times = [m.created_at for m in (*messages, *targets)]
+    low, high = min(times) - _WINDOW, max(times)
+    conditions: list[ColumnElement[bool]] = []
+    if threads:
+        conditions.append(q.thread_id.in_(threads))
+    if channels:
+        conditions.append(
+            and_(
+                q.channel_id.in_(channels),
+                q.thread_id.is_(None),
+                q.asked_at >= low,
+                q.asked_at <= high,
+            )
+        )
+    if conditions:
+        nearby = await conn.execute(
+            select(*_QUESTION_COLUMNS).where(q.guild_id.in_(guilds), or_(*conditions))
+        )
+        for row in nearby:
+            context.add_question(_question(row))
+    return context
+
+
+_QUESTION_COLUMNS = (
+    QUESTIONS.c.message_id,
+    QUESTIONS.c.asker_id,
+    QUESTIONS.c.channel_id,
+    QUESTIONS.c.thread_id,
+    QUESTIONS.c.asked_at,
+)
+
+
+async def _posted_messages(conn: AsyncConnection, query: Any) -> list[PostedMessage]:
+    rows = list(await conn.execute(query))
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    mentions: dict[int, list[int]] = {}
+    found = await conn.execute(
+        select(MENTIONS.c.message_id, MENTIONS.c.target_id).where(
+            MENTIONS.c.message_id.in_(ids), MENTIONS.c.kind == "user"
+        )
+    )
+    for mid, target in found:
+        mentions.setdefault(mid, []).append(target)
+    return [
+        PostedMessage(
+            message_id=row.id,
+            guild_id=row.guild_id,
+            author_id=row.author_id,
+            channel_id=row.channel_id,
+            thread_id=row.thread_id,
+            created_at=row.created_at,
+            counted=row.counted,
+            by_staff=row.author_is_staff,
+            reply_to_id=row.reply_to_id,
+            mention_user_ids=tuple(sorted(mentions.get(row.id, ()))),
+        )
+        for row in rows
+    ]
