@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -18,10 +20,15 @@ from bot import scheduling
 from bot.errors import EngageTree
 from bot.history import HistoryReader
 from bot.metrics_server import MetricsServer
+from bot.services.inbox import InboxService
 from bot.services.ingest import IngestService
+from bot.services.stats import StatsService
+from bot.services.summaries import SummaryService
 from bot.settings import Settings
 from storage import migrate
 from storage.engine import AsyncEngine, create_engine, redacted
+from storage.inbox import InboxRepository
+from storage.summaries import SummaryRuns
 from storage.repositories import (
     ChannelRepository,
     Defaults,
@@ -36,7 +43,14 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-EXTENSIONS: tuple[str, ...] = ("cogs.ingest", "cogs.privacy", "cogs.engage")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.ingest",
+    "cogs.privacy",
+    "cogs.engage",
+    "cogs.inbox",
+    "cogs.summaries",
+    "cogs.stats",
+)
 
 
 def required_intents() -> discord.Intents:
@@ -54,6 +68,9 @@ def required_intents() -> discord.Intents:
 @dataclass
 class Services:
     ingest: IngestService
+    inbox: InboxService
+    stats: StatsService
+    summaries: SummaryService
 
 
 @dataclass
@@ -68,6 +85,11 @@ class Resources:
     messages: MessageRepository
     members: MemberRepository
     services: Services
+
+
+def process_name() -> str:
+    """Who claimed a summary run, for operators reading the database (host and process)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
 def defaults_from(settings: Settings) -> Defaults:
@@ -107,6 +129,8 @@ async def open_resources(
                 settings_store=SettingsStore(engine),
                 content_retention=timedelta(days=settings.privacy.content_retention_days),
             )
+            inbox = InboxRepository(engine)
+            stats = StatsService(guilds, clock)
             yield Resources(
                 settings=settings,
                 engine=engine,
@@ -115,7 +139,19 @@ async def open_resources(
                 channels=channels,
                 messages=messages,
                 members=members,
-                services=Services(ingest=ingest),
+                services=Services(
+                    ingest=ingest,
+                    inbox=InboxService(inbox, ingest, clock),
+                    stats=stats,
+                    summaries=SummaryService(
+                        stats,
+                        guilds,
+                        SummaryRuns(engine),
+                        inbox,
+                        clock,
+                        process_name=process_name(),
+                    ),
+                ),
             )
     finally:
         await engine.dispose()

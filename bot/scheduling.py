@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.domain.summaries import DEFAULT_GRACE as SUMMARY_GRACE
+from bot.domain.summaries import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -67,5 +72,58 @@ def schedule_content_expiry(scheduler: AsyncIOScheduler, app_id: str) -> None:
         CronTrigger(hour=3, minute=17, timezone=UTC),
         args=[app_id, "expire_content"],
         id=f"{app_id}:expire-content",
+        replace_existing=True,
+    )
+
+
+def schedule_interval(scheduler: AsyncIOScheduler, app_id: str, name: str, seconds: int) -> None:
+    """A task that runs every ``seconds`` (the inbox sweep); its state lives in the database."""
+    scheduler.add_job(
+        run_task,
+        IntervalTrigger(seconds=seconds, timezone=UTC),
+        args=[app_id, name],
+        id=f"{app_id}:{name}",
+        replace_existing=True,
+        misfire_grace_time=seconds,
+    )
+
+
+def unschedule(scheduler: AsyncIOScheduler, app_id: str, name: str) -> None:
+    job = scheduler.get_job(f"{app_id}:{name}")
+    if job is not None:
+        job.remove()
+
+
+def summary_trigger(schedule: Schedule) -> CronTrigger:
+    """The guild's weekly moment, in its own time zone (APScheduler handles DST)."""
+    return CronTrigger(
+        day_of_week=schedule.summary_day,
+        hour=schedule.summary_time.hour,
+        minute=schedule.summary_time.minute,
+        timezone=schedule.zone,
+    )
+
+
+def schedule_summaries(
+    scheduler: AsyncIOScheduler, app_id: str, guild_id: int, schedule: Schedule
+) -> None:
+    """(Re)schedule a guild's weekly summaries; called at start and when its settings change."""
+    scheduler.add_job(
+        run_task,
+        summary_trigger(schedule),
+        args=[app_id, f"summaries:{guild_id}"],
+        id=f"{app_id}:summaries:{guild_id}",
+        replace_existing=True,
+        misfire_grace_time=int(SUMMARY_GRACE.total_seconds()),
+    )
+
+
+def schedule_once(scheduler: AsyncIOScheduler, app_id: str, name: str, after: timedelta) -> None:
+    """Run a registered task once, ``after`` from now (a retry after a back-off)."""
+    scheduler.add_job(
+        run_task,
+        DateTrigger(run_date=datetime.now(UTC) + after),
+        args=[app_id, name],
+        id=f"{app_id}:{name}",
         replace_existing=True,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.domain.guilds import GuildSettings
 from bot.domain.metrics import (
@@ -23,7 +23,7 @@ from bot.domain.metrics import (
     channel_report,
     member_report,
 )
-from bot.domain.metrics_activity import PeakHours, engagement, peak_hours
+from bot.domain.metrics_activity import PeakHours, daily_messages, engagement, peak_hours
 from bot.domain.metrics_members import (
     AtRiskReport,
     Growth,
@@ -45,6 +45,7 @@ from bot.domain.periods import (
     Period,
     last_full_weeks,
     last_week,
+    local_days,
     local_midnight,
     local_today,
     parse_period,
@@ -102,6 +103,20 @@ class StatsService:
             top_channels = await q.top_channels(conn, guild_id, current, self.top)
             top_members = await q.top_members(conn, guild_id, current, self.top)
         return build_overview(figures[1], figures[0], top_channels, top_members)
+
+    async def daily_activity(
+        self, guild_id: int, period: PeriodArg = None
+    ) -> tuple[Period, tuple[date, ...], tuple[int, ...], tuple[int, ...]]:
+        """Per local day of the period: counted messages and active members (for charts)."""
+        _, current = await self.resolve(guild_id, period)
+        now = self.clock()
+        days = tuple(local_days(current))
+        async with self.engine.connect() as conn:
+            rows = await q.guild_days(conn, guild_id, current.first_day, current.end_day)
+            activity = await q.member_activity(conn, guild_id, current, started_days(current, now))
+        messages = daily_messages(rows, current)
+        active = activity.daily_active + (0,) * (len(days) - len(activity.daily_active))
+        return current, days, messages, active
 
     async def _figures(
         self, conn: q.Connection, guild_id: int, periods: list[Period], now: datetime

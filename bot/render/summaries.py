@@ -1,0 +1,209 @@
+"""Weekly summaries as Discord embeds with charts: one for the community, one for moderators."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+
+import discord
+
+from bot.domain.inbox import describe_wait
+from bot.domain.metrics_base import Change
+from bot.domain.periods import Period
+from bot.domain.summaries import Summary, SummaryKind
+from bot.render import charts
+from bot.render.inbox import jump_url
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+PUBLIC_COLOUR = discord.Colour.from_rgb(88, 101, 242)
+STAFF_COLOUR = discord.Colour.from_rgb(250, 166, 26)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedSummary:
+    embed: discord.Embed
+    files: tuple[tuple[str, bytes], ...]
+    """Chart attachments as (file name, PNG); the embed's image points at the first."""
+
+    def discord_files(self) -> list[discord.File]:
+        return [discord.File(io.BytesIO(png), filename=name) for name, png in self.files]
+
+
+def count_text(change: Change) -> str:
+    """ "1,204 (+12% vs the week before)"; no percentage without a previous week."""
+    if change.current is None:
+        return "n/a"
+    return number(change) + versus(change)
+
+
+def number(change: Change) -> str:
+    return f"{change.current:,.0f}" if change.current is not None else "n/a"
+
+
+def versus(change: Change) -> str:
+    """" (+12% vs the week before)" for counts; empty when there is nothing to compare."""
+    if change.percent is None:
+        return ""
+    return f" ({change.percent:+.0f}% vs the week before)"
+
+
+def rate_text(change: Change) -> str:
+    """ "84% (+6 points)"; a rate resting on fewer than 5 cases says so."""
+    if change.too_little_data:
+        return "too little data (fewer than 5 cases)"
+    if change.current is None:
+        return "n/a"
+    text = f"{change.current * 100:.0f}%"
+    if change.delta is not None:
+        text += f" ({change.delta * 100:+.0f} points)"
+    return text
+
+
+def duration_text(change: Change) -> str:
+    if change.too_little_data:
+        return "too little data (fewer than 5 cases)"
+    if change.current is None:
+        return "n/a"
+    text = describe_wait(timedelta(seconds=change.current))
+    if change.delta is not None and change.delta != 0:
+        sign = "+" if change.delta > 0 else "−"
+        text += f" ({sign}{describe_wait(timedelta(seconds=abs(change.delta)))})"
+    return text
+
+
+def period_text(period: Period) -> str:
+    return f"{period.first_day:%a %d %b} – {period.last_day:%a %d %b %Y} ({period.timezone})"
+
+
+def _mentions(user_ids: list[int], limit: int = 5) -> str:
+    return ", ".join(f"<@{u}>" for u in user_ids[:limit]) or "—"
+
+
+async def render(summary: Summary, guild_name: str) -> RenderedSummary:
+    if summary.kind is SummaryKind.PUBLIC:
+        return await _public(summary, guild_name)
+    return await _staff(summary, guild_name)
+
+
+async def _activity_png(summary: Summary) -> bytes:
+    return await charts.render(
+        charts.activity_chart,
+        summary.days,
+        summary.daily_messages,
+        summary.daily_active,
+        summary.timezone,
+        "Messages and active members per day",
+    )
+
+
+async def _public(summary: Summary, guild_name: str) -> RenderedSummary:
+    o = summary.overview
+    embed = discord.Embed(
+        title=f"This week in {guild_name}",
+        description=(
+            f"**{number(o.messages)}** messages from **{number(o.active_members)}** members"
+            f"{versus(o.messages)}.\n{period_text(summary.period)}"
+        ),
+        colour=PUBLIC_COLOUR,
+    )
+    channels = [f"<#{c.id}> · {c.messages:,}" for c in o.top_channels[:3]]
+    embed.add_field(name="Busiest channels", value="\n".join(channels) or "—", inline=True)
+    helpers = [h.user_id for h in (*summary.helpers.community, *summary.helpers.staff)]
+    thanks = f"Thank you {_mentions(helpers)} for answering questions!" if helpers else "—"
+    embed.add_field(name="Top helpers", value=thanks, inline=True)
+    joins = o.joins.current or 0
+    welcome = f"Welcome to the {joins:,.0f} members who joined!" if joins else "—"
+    embed.add_field(name="New members", value=welcome, inline=False)
+    if summary.milestones:
+        reached = ", ".join(f"{m:,}" for m in summary.milestones)
+        embed.add_field(name="Milestone", value=f"We passed {reached} members! 🎉", inline=False)
+    if summary.peak_hours is not None and summary.peak_hours.busiest:
+        slots = [f"{WEEKDAY_NAMES[s.weekday]} {s.hour:02d}:00" for s in summary.peak_hours.busiest]
+        embed.add_field(
+            name="Busiest hours (last 4 weeks)",
+            value=", ".join(slots) + f" ({summary.timezone})",
+            inline=False,
+        )
+    png = await _activity_png(summary)
+    embed.set_image(url="attachment://activity.png")
+    embed.set_footer(text="engagebot weekly summary")
+    return RenderedSummary(embed, (("activity.png", png),))
+
+
+async def _staff(summary: Summary, guild_name: str) -> RenderedSummary:
+    o = summary.overview
+    embed = discord.Embed(
+        title=f"Moderators' week in {guild_name}",
+        description=period_text(summary.period),
+        colour=STAFF_COLOUR,
+    )
+    embed.add_field(
+        name="Questions",
+        value=(
+            f"Asked: {count_text(o.questions)}\n"
+            f"Response rate (24 h): {rate_text(o.response_rate)}\n"
+            f"Within target ({summary.target_minutes} min): {rate_text(o.within_target_rate)}"
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="First response",
+        value=(
+            f"Median: {duration_text(o.first_response_time_median)}\n"
+            f"90th percentile: {duration_text(o.first_response_time_p90)}\n"
+            f"Staff median: {duration_text(o.staff_first_response_time_median)}"
+        ),
+        inline=True,
+    )
+    embed.add_field(
+        name="Members",
+        value=(
+            f"Joined: {count_text(o.joins)} · left: {count_text(o.leaves)}\n"
+            f"Activation (7 days): {rate_text(o.activation_rate)}\n"
+            f"Fast churn: {rate_text(o.fast_churn_rate)} · churn: {rate_text(o.churn_rate)}"
+        ),
+        inline=True,
+    )
+    retention = summary.retention.week_1_retention if summary.retention else None
+    embed.add_field(
+        name="Week-1 retention",
+        value=f"{retention * 100:.0f}%" if retention is not None else "n/a",
+        inline=True,
+    )
+    if summary.backlog:
+        lines = [
+            f"[{describe_wait(summary.period.end - i.question.asked_at)} old]({jump_url(i)}) "
+            f"<#{i.question.thread_id or i.question.channel_id}>"
+            for i in summary.backlog
+        ]
+        more = summary.backlog_total - len(summary.backlog)
+        if more > 0:
+            lines.append(f"…and {more} more (`/inbox list`)")
+        embed.add_field(
+            name=f"Unanswered backlog ({summary.backlog_total})",
+            value="\n".join(lines)[:1024],
+            inline=False,
+        )
+    else:
+        embed.add_field(name="Unanswered backlog", value="Nothing waiting. 🎉", inline=False)
+    quiet = [m.user_id for m in summary.at_risk.went_quiet] if summary.at_risk else []
+    embed.add_field(
+        name=f"Went quiet ({len(quiet)})",
+        value=_mentions(quiet, 10) if quiet else "Nobody.",
+        inline=False,
+    )
+    files: list[tuple[str, bytes]] = [("activity.png", await _activity_png(summary))]
+    if summary.retention is not None and summary.retention.cohorts:
+        cohorts = summary.retention.cohorts
+        png = await charts.render(
+            charts.cohort_heatmap,
+            [c.week_start for c in cohorts],
+            [c.size for c in cohorts],
+            [list(c.retention) for c in cohorts],
+            summary.timezone,
+        )
+        files.insert(0, ("retention.png", png))
+    embed.set_image(url=f"attachment://{files[0][0]}")
+    embed.set_footer(text="engagebot weekly summary for moderators")
+    return RenderedSummary(embed, tuple(files))
