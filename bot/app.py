@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import json
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +28,6 @@ from bot.settings import Settings
 from storage import migrate
 from storage.engine import AsyncEngine, create_engine, redacted
 from storage.inbox import InboxRepository
-from storage.summaries import SummaryRuns
 from storage.repositories import (
     ChannelRepository,
     Defaults,
@@ -37,6 +36,7 @@ from storage.repositories import (
     MessageRepository,
     SettingsStore,
 )
+from storage.summaries import SummaryRuns
 from storage.writer import EventWriter
 
 log = logging.getLogger(__name__)

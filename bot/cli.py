@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -360,6 +360,110 @@ def import_command(
             f"{files_text(failure.files_not_read)}.",
             2 if failure.malformed else 1,
         )
+
+
+def _database_failure(settings: Settings, exc: Exception) -> NoReturn:
+    from storage.engine import redacted
+
+    log.debug("report failed", exc_info=exc)
+    detail = str(exc).splitlines()[0] if str(exc) else ""
+    fail(f"cannot read {redacted(settings.database.url)}: {type(exc).__name__}: {detail}", 1)
+
+
+GuildOption = Annotated[
+    int, typer.Option("--guild", "-g", help="The server (guild) id.", show_default=False)
+]
+PERIOD_HELP = (
+    "this week, last week, last 7/28/90 days, or dates as 2026-03-01..2026-03-31, in the "
+    "server's time zone"
+)
+
+
+@app.command()
+def report(
+    guild: GuildOption,
+    period: Annotated[
+        str | None, typer.Option(help=f"{PERIOD_HELP} (default: last week).", show_default=False)
+    ] = None,
+    output: Annotated[
+        Literal["text", "json", "csv"],
+        typer.Option(
+            "--format",
+            "-f",
+            help="text: tables; json: METRICS.md keys; csv: a row per headline figure.",
+        ),
+    ] = "text",
+    config: ConfigOption = None,
+) -> None:
+    """Print a server's overview, the figures of /stats overview, without connecting to Discord.
+
+    JSON keys are the METRICS.md terms in snake_case (durations in seconds, rates as fractions).
+    """
+    from bot.cli_report import ReportError, render_report
+    from bot.cli_report import report as build_report
+
+    settings = settings_or_exit(config)
+    setup_logging(settings)
+    try:
+        overview, names = asyncio.run(build_report(settings, guild, period))
+    except ReportError as exc:
+        fail(str(exc))
+    except Exception as exc:
+        _database_failure(settings, exc)
+    text = render_report(overview, guild, output, names)
+    if text is not None:
+        typer.echo(text, nl=not text.endswith("\n"))
+
+
+@app.command()
+def export(
+    guild: GuildOption,
+    what: Annotated[
+        Literal["messages", "questions", "members", "daily"],
+        typer.Option(
+            help="messages, questions, members, or daily (a row per day).", show_default=False
+        ),
+    ],
+    out_file: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="The CSV file to write.", dir_okay=False, show_default=False
+        ),
+    ],
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Only this period: {PERIOD_HELP} (default: all history).", show_default=False
+        ),
+    ] = None,
+    with_content: Annotated[
+        bool,
+        typer.Option(
+            "--with-content",
+            help="Add message text (messages and questions), where privacy.store_content kept it.",
+        ),
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Write a server's statistics as CSV: one row per message, question, member or day.
+
+    Times are ISO 8601 in UTC; message text only with --with-content, and only where stored.
+    """
+    from bot.cli_report import ReportError
+    from bot.cli_report import export as write_export
+    from bot.services.reports import Export
+
+    settings = settings_or_exit(config)
+    setup_logging(settings)
+    try:
+        rows = asyncio.run(
+            write_export(settings, guild, Export(what), out_file, period, with_content)
+        )
+    except ReportError as exc:
+        fail(str(exc))
+    except Exception as exc:
+        _database_failure(settings, exc)
+    out.print(f"wrote {rows:,} {what} rows to {out_file}", highlight=False)
 
 
 def main() -> None:
