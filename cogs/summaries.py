@@ -82,6 +82,8 @@ class Summaries(commands.GroupCog, group_name="summary"):
         """Post every summary due at the bot's clock that nobody has posted (each guild apart,
         so one failing guild never delays another)."""
         posted: list[discord.Message] = []
+        if not self.ingest.writer.running:
+            return posted  # shutting down: the next start posts what is due
         await self.ingest.writer.flush()  # the week's last messages count
         for guild_id in guild_ids:
             try:

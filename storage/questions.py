@@ -101,26 +101,42 @@ class QuestionApplier:
             await self._withdraw(conn, deletes)
 
     async def _responses_before(self, conn: AsyncConnection, new: Sequence[QuestionAsked]) -> None:
-        """Messages stored before their question was (a flag, or a replay) may answer it."""
+        """Messages stored before their question was (a flag, or a replay) may answer it.
+
+        Three indexed lookups for the whole batch (replies to, messages in the threads of, and
+        mentions of the askers near the new questions); fresh questions find nothing quickly.
+        """
         m = MESSAGES.c
-        conditions: list[ColumnElement[bool]] = []
-        for q in new:
-            low, high = q.message_id, snowflake_at(q.asked_at + _WINDOW)
-            place = q.thread_id if q.thread_id is not None else q.channel_id
-            conditions.append(m.reply_to_id == q.message_id)
-            conditions.append(and_(m.thread_id == q.message_id, m.id > low))
-            conditions.append(
-                and_(
-                    or_(m.thread_id == place, and_(m.channel_id == place, m.thread_id.is_(None))),
-                    m.id > low,
-                    m.id <= high,
-                )
+        ids = [q.message_id for q in new]
+        low = min(ids)
+        high = max(snowflake_at(q.asked_at + _WINDOW) for q in new)
+        threads = {q.thread_id for q in new if q.thread_id is not None} | set(ids)
+        askers = {q.asker_id for q in new}
+        guilds = {q.guild_id for q in new}
+        mentioning = (
+            select(MENTIONS.c.message_id)
+            .where(
+                MENTIONS.c.guild_id.in_(guilds),
+                MENTIONS.c.kind == "user",
+                MENTIONS.c.target_id.in_(askers),
+                MENTIONS.c.message_id > low,
+                MENTIONS.c.message_id <= high,
             )
-        candidates = await _posted_messages(
-            conn, select(*_POSTED_COLUMNS).where(or_(*conditions), m.counted.is_(True))
+            .scalar_subquery()
         )
-        if candidates:
-            await self._link(conn, candidates)
+        found: dict[int, PostedMessage] = {}
+        for condition in (
+            m.reply_to_id.in_(ids),
+            and_(m.thread_id.in_(threads), m.id > low),
+            m.id.in_(mentioning),
+        ):
+            query = select(*_POSTED_COLUMNS).where(
+                condition, m.counted.is_(True), m.guild_id.in_(guilds)
+            )
+            for message in await _posted_messages(conn, query):
+                found[message.message_id] = message
+        if found:
+            await self._link(conn, sorted(found.values(), key=lambda p: p.message_id))
 
     async def _link_new_messages(
         self, conn: AsyncConnection, records: Iterable[MessageRecord]

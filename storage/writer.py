@@ -119,6 +119,10 @@ class EventWriter:
         self.applier.timezones[guild_id] = zone
 
     @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    @property
     def pending(self) -> int:
         return len(self._buffer)
 
