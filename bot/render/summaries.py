@@ -42,7 +42,7 @@ def number(change: Change) -> str:
 
 
 def versus(change: Change) -> str:
-    """" (+12% vs the week before)" for counts; empty when there is nothing to compare."""
+    """The change of a count, as " (+12% vs the week before)"; empty with nothing to compare."""
     if change.percent is None:
         return ""
     return f" ({change.percent:+.0f}% vs the week before)"
