@@ -37,11 +37,12 @@ FIELDS: tuple[tuple[str, int], ...] = (
     ("addressed_back", 5),
     ("same_author", 6),
     ("candidate_author_rank", 4),
-    ("partner", 4),
+    ("partner", 6),
     ("overlap", 5),
     ("candidate_kind", 6),
     ("candidate_length", 5),
     ("candidate_opening", 6),
+    ("candidate_answered", 4),
     # the message alone, the same for all its candidates
     ("message_kind", 3),
     ("message_length", 4),
@@ -51,8 +52,8 @@ FIELDS: tuple[tuple[str, int], ...] = (
 )
 """The categorical features of a (message, candidate) pair and how many values each takes."""
 
-PAIR_FIELDS = 11
-_JOINT = ((0, 1), (2, 3, 6), (4, 5), (7, 8, 9, 10))
+PAIR_FIELDS = 12
+_JOINT = ((0, 1), (2, 3, 6), (4, 5, 11), (7, 8, 9, 10))
 """Pair fields whose rows are summed ahead of time, so that scoring a new tuple adds 5 rows."""
 
 _CACHE_LIMIT = 16_384
@@ -224,12 +225,19 @@ def _opening(words: list[str]) -> int:
     return _OPENINGS.get(words[0], 0) if words else 0
 
 
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
 def _facts(line: ChatLine) -> _LineFacts:
     ignored = {m.lower() for m in line.mentions}
     tokens = [w for w in _WORD.findall(line.text.lower()) if w not in ignored]
     count = len(line.text.split())
     return _LineFacts(
-        words=frozenset(w for w in tokens if w not in _STOPWORDS),
+        words=frozenset(_stem(w) for w in tokens if w not in _STOPWORDS),
         stamp=line.at.timestamp(),
         kind=1 if line.is_system else 2 + ("?" in line.text),
         length=0 if count <= 2 else 1 if count <= 6 else 2 if count <= 15 else 3,
@@ -295,19 +303,28 @@ class FeatureExtractor:
         mine = facts(message)
         now = mine.stamp
         mentions = message.mentions
-        partners: frozenset[str] = frozenset()
+        partners: frozenset[str] | None = None
+        talked: set[str] = set()
         author_gap = 0
         for line in window:
-            if line.author == author and not line.is_system:
-                partners = line.mentions
-                author_gap = 1 + _AUTHOR_GAP[min(max(int(now - facts(line).stamp) // 60, 0), 10)]
-                break
+            if line.is_system:
+                continue
+            if line.author == author:
+                talked.update(line.mentions)
+                if partners is None:
+                    partners = line.mentions
+                    seconds = now - facts(line).stamp
+                    author_gap = 1 + _AUTHOR_GAP[min(max(int(seconds) // 60, 0), 10)]
+            elif author in line.mentions:
+                talked.add(line.author)
+        partners = partners or frozenset()
         channel_gap = 3
         if window:
             channel_gap = _CHANNEL_GAP[min(max(int(now - facts(window[0]).stamp) // 60, 0), 10)]
         message_kind = 0 if message.is_system else mine.kind - 1
         tail = (message_kind, mine.length, mine.opening, author_gap, channel_gap)
         author_rank: dict[str, int] = {}
+        addressed_since: dict[str, int] = {}
         back_rank = own_rank = 0
         keys: list[tuple[int, ...]] = []
         words = mine.words
@@ -344,15 +361,23 @@ class FeatureExtractor:
                     back,
                     same,
                     1 + min(rank, 2),
-                    (2 + (rank > 0)) if who in partners else 1,
+                    (2 + (rank > 0))
+                    if who in partners
+                    else (4 + (rank > 0))
+                    if who in talked
+                    else 1,
                     1 + min(overlap, 3),
                     kind,
                     1 + theirs.length,
                     1 + theirs.opening,
+                    1 + min(addressed_since.get(who, 0), 2),
                     *tail,
                 )
             )
-        self_key = (0, 0, 1 if mentions else 0, 0, 1 if author_gap else 0, 0, 0, 0, 0, 0, 0)
+            for name in theirs_mention:
+                if name != who:
+                    addressed_since[name] = addressed_since.get(name, 0) + 1
+        self_key = (0, 0, 1 if mentions else 0, 0, 1 if author_gap else 0, 0, 0, 0, 0, 0, 0, 0)
         keys.append(self_key + tail)
         window.append(message)
         return window, keys
@@ -377,6 +402,9 @@ class AnswerLinker:
         self._bias: list[float] = weights["hidden_bias"]
         self._out: list[float] = weights["output"]
         self._joint = [_joint_table(tables, group) for group in _JOINT]
+        sizes = [[FIELDS[field][1] for field in group] for group in _JOINT]
+        if sizes != [[14, 9], [7, 5, 6], [6, 4, 4], [5, 6, 5, 6]]:
+            raise AssertionError("_score_new indexes joint tables of other sizes")
         self._extractor = FeatureExtractor(int(weights.get("window", WINDOW)))
         self._memo: dict[tuple[int, ...], float] = {}
         self._tails: dict[tuple[int, ...], list[float]] = {}
@@ -397,15 +425,14 @@ class AnswerLinker:
         return found
 
     def _score_new(self, key: tuple[int, ...], tail: list[float]) -> float:
-        rows = [
-            _joint_row(joint, key, group) for joint, group in zip(self._joint, _JOINT, strict=True)
-        ]
-        a, b, c, d = rows
-        total = 0.0
-        for w, t, x, y, z, v in zip(self._out, tail, a, b, c, d, strict=True):
-            h = t + x + y + z + v
-            if h > 0.0:
-                total += w * h
+        first, second, third, fourth = self._joint
+        # the indices of the joint tables of _JOINT, the last field varying fastest
+        a = first[key[0] * 9 + key[1]]
+        b = second[(key[2] * 5 + key[3]) * 6 + key[6]]
+        c = third[(key[4] * 4 + key[5]) * 4 + key[11]]
+        d = fourth[((key[7] * 6 + key[8]) * 5 + key[9]) * 6 + key[10]]
+        hidden = [t + x + y + z + v for t, x, y, z, v in zip(tail, a, b, c, d, strict=True)]
+        total = sum([w * h for w, h in zip(self._out, hidden, strict=True) if h > 0.0])
         if len(self._memo) >= _MEMO_LIMIT:
             self._memo.clear()
         self._memo[key] = total
@@ -456,15 +483,6 @@ def _joint_table(tables: list[list[list[float]]], group: tuple[int, ...]) -> lis
             for extra in tables[field]
         ]
     return joint
-
-
-def _joint_row(
-    joint: list[list[float]], key: tuple[int, ...], group: tuple[int, ...]
-) -> list[float]:
-    index = 0
-    for field in group:
-        index = index * FIELDS[field][1] + key[field]
-    return joint[index]
 
 
 def load_weights() -> dict[str, Any]:
