@@ -149,3 +149,22 @@ async def test_an_inbox_channel_the_bot_cannot_post_in_is_refused(world: World) 
     refused = await world.mod.slash(world.general, "engage inbox-channel", channel=locked)
     assert refused.ephemeral and "cannot post cards" in said(refused)
     world.env.errors.clear()  # the refusal is an expected, user-facing error
+
+
+async def test_inferred_linking_links_plain_answers_where_it_is_turned_on(
+    world: World, resources: Resources
+) -> None:
+    done = await world.mod.slash(
+        world.general, "engage inferred-linking", channel=world.general, enabled=True
+    )
+    assert "Inferred answer linking in" in said(done) and ": on" in said(done)
+    question = await world.alice.send(world.general, "how do I install the mod on linux?")
+    await world.env.advance_time(40)
+    await world.bob.send(world.general, "install it from the mod manager, it works on linux")
+    found = await rows(resources, f"SELECT rule FROM responses WHERE question_id = {question.id}")
+    assert found == [("inferred",)]
+    # Elsewhere (help has it off) a plain message answers nothing.
+    other = await world.carol.send(world.help, "how do I install the mod on windows?")
+    await world.env.advance_time(40)
+    await world.bob.send(world.help, "install it from the mod manager, it works on windows")
+    assert await rows(resources, f"SELECT rule FROM responses WHERE question_id = {other.id}") == []
