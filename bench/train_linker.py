@@ -3,11 +3,12 @@
 The model is the feedforward scorer of Kummerfeld et al., "A Large-Scale Corpus for Conversation
 Disentanglement" (ACL 2019), on the linker's own features: for each annotated message, a softmax
 over the last WINDOW messages and the message itself (a new conversation), trained to put its
-mass on the gold parents (several parents share it). A few train logs are held out to choose
-the number of steps; the weights of the best held-out step are kept, then refitted on all of
-train for that many steps. Deterministic for a given seed.
+mass on the gold parents (several parents share it), by Adam on shuffled batches of messages
+with a linearly decaying step size. A few train logs are held out to choose the number of
+epochs, then the model is trained afresh on all of train for that many. Identical feature
+tuples are scored once per batch, which makes an epoch take seconds. Deterministic for a seed.
 
-    python bench/train_linker.py [--corpus DIR] [--hidden N] [--steps N] [--seed N] [--out FILE]
+    python bench/train_linker.py [--corpus DIR] [--hidden N] [--epochs N] [--seed N] [--out FILE]
 """
 
 from __future__ import annotations
@@ -81,9 +82,9 @@ def extract(logs: list[AnnotatedLog], window: int) -> Corpus:
     width = max(stop - start for start, stop in spans)
     rows = np.full((len(spans), width), -1, dtype=np.int64)
     gold = np.zeros((len(spans), width), dtype=bool)
-    for m, ((start, stop), found) in enumerate(zip(spans, marks, strict=True)):
+    for m, ((start, stop), marked) in enumerate(zip(spans, marks, strict=True)):
         rows[m, : stop - start] = np.arange(start, stop)
-        gold[m, : stop - start] = found
+        gold[m, : stop - start] = marked
     return Corpus(table + OFFSETS, codes, rows, gold, np.array(links), np.array(owner))
 
 
@@ -122,15 +123,12 @@ class Scorer:
     def backward(
         self, onehot: np.ndarray, pre: np.ndarray, grad: np.ndarray
     ) -> dict[str, np.ndarray]:
-        if self.hidden:
-            active = pre > 0.0
-            grad_out = (np.maximum(pre, 0.0) * grad[:, None]).sum(axis=0)
-            grad_pre = active * (grad[:, None] * self.params["out"][None, :])
-        else:
-            grad_out = np.zeros(1)
+        if not self.hidden:  # the output weight stays 1
             grad_pre = grad[:, None]
-        grad_embed = onehot.T @ grad_pre
-        return {"embed": grad_embed, "bias": grad_pre.sum(axis=0), "out": grad_out}
+            return {"embed": onehot.T @ grad_pre, "bias": grad_pre.sum(axis=0)}
+        grad_out = (np.maximum(pre, 0.0) * grad[:, None]).sum(axis=0)
+        grad_pre = (pre > 0.0) * (grad[:, None] * self.params["out"][None, :])
+        return {"embed": onehot.T @ grad_pre, "bias": grad_pre.sum(axis=0), "out": grad_out}
 
 
 def loss_and_grad(scores: np.ndarray, data: Examples) -> tuple[float, np.ndarray, int]:
@@ -139,12 +137,12 @@ def loss_and_grad(scores: np.ndarray, data: Examples) -> tuple[float, np.ndarray
     s = np.append(scores, -np.inf)[data.groups]  # pads index the appended -inf
     best = s.argmax(axis=1)
     s -= s[np.arange(len(s)), best][:, None]
-    p = np.exp(s, out=s)
+    p = np.exp(s)
     p /= p.sum(axis=1, keepdims=True)
     gold_p = p * data.gold
     share = gold_p.sum(axis=1)
     learnt = data.gold.any(axis=1)
-    weight = (learnt / max(int(learnt.sum()), 1)).astype(np.float32)
+    weight = np.where(learnt, 1.0 / max(int(learnt.sum()), 1), 0.0).astype(np.float32)
     grad = (p - gold_p / np.where(learnt, share, 1.0)[:, None]) * weight[:, None]
     flat = np.bincount(data.groups.ravel(), weights=grad.ravel(), minlength=len(scores) + 1)
     loss = float(-np.log(np.maximum(share[learnt], 1e-30)).mean())
@@ -205,8 +203,9 @@ def train(
 
 def weights(scorer: Scorer, window: int) -> dict[str, object]:
     embed = scorer.params["embed"]
-    if not scorer.hidden:  # a linear model is a network with one always-active unit
-        shift = -embed[:, 0].min() * len(FIELDS) + 1.0
+    bias = scorer.params["bias"]
+    if not scorer.hidden:  # a linear model: one unit, shifted so that it is always active
+        shift = 1.0 - float(bias[0]) - len(FIELDS) * float(embed.min())
         embed = embed + shift / len(FIELDS)
     tables = [
         [[round(float(x), 5) for x in row] for row in embed[o : o + size]]
@@ -218,7 +217,7 @@ def weights(scorer: Scorer, window: int) -> dict[str, object]:
         "window": window,
         "fields": [name for name, _ in FIELDS],
         "embeddings": tables,
-        "hidden_bias": [round(float(x), 5) for x in scorer.params["bias"]],
+        "hidden_bias": [round(float(x), 5) for x in bias],
         "output": [round(float(x), 5) for x in scorer.params["out"]],
     }
 

@@ -266,6 +266,7 @@ class IngestService:
             at=record.created_at,
             text=record.content or "",
             mentions=frozenset(str(u) for u in record.mention_user_ids),
+            is_system=record.is_system,
         )
         parent = AnswerLinker.default().parent(line, list(recent)) if recent else None
         recent.append(line)
