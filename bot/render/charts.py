@@ -1,7 +1,7 @@
 """Charts as PNG bytes, drawn with matplotlib's object API on the Agg canvas.
 
-Every chart is a plain function of plain inputs that returns PNG bytes. They block (tens of
-milliseconds each), so the bot calls them through `render`, which runs them in a worker thread.
+Every chart is a plain function of plain inputs that returns PNG bytes. They block (0.1 to 0.3 s
+each), so the bot calls them through `render`, which runs them in a worker thread.
 matplotlib is not thread-safe (its font cache and text layout are shared between figures), so a
 module-level lock lets one chart draw at a time whichever thread calls it.
 
@@ -30,21 +30,11 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Colormap, Normalize
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 log = logging.getLogger(__name__)
-
-__all__ = [
-    "CHART_SIZE",
-    "COHORT_SIZE",
-    "HEATMAP_SIZE",
-    "activity_chart",
-    "cohort_heatmap",
-    "peak_hours_heatmap",
-    "render",
-    "response_time_chart",
-]
 
 DPI: Final = 100
 CHART_SIZE: Final = (1200, 600)
@@ -66,11 +56,13 @@ DARK_TEXT: Final = "#111318"
 TITLE_SIZE: Final = 20
 LABEL_SIZE: Final = 15
 TICK_SIZE: Final = 13
-FONT: Final = "DejaVu Sans"  # ships with matplotlib, so every machine draws the same glyphs
 
 MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Tick steps for a time axis in minutes: each is a round number of minutes or hours.
 MINUTE_STEPS: Final = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 2880)
+UNIT_NAMES: Final = {1: "min", 60: "h", 1440: "d"}
+CENTRED: Final[dict[str, Any]] = {"ha": "center", "va": "center"}
+MAX_TITLE: Final = 70  # characters that fit across the card at the title size
 
 _lock = threading.Lock()
 P = ParamSpec("P")
@@ -103,23 +95,28 @@ def year_span(days: Sequence[date]) -> str:
     return str(first) if first == last else f"{first}–{last}"
 
 
-def minutes_label(minutes: float) -> str:
-    """A tick on a minutes axis: '0', '45 min', '1.5 h', '12 h'."""
+def duration_label(minutes: float, unit: int | None = None) -> str:
+    """'0', '45 min', '1.5 h', '2 d': in `unit` (1, 60 or 1440 minutes), else the value's own."""
     if minutes == 0:
         return "0"
-    if abs(minutes) < 60:
-        return f"{minutes:g} min"
-    return f"{minutes / 60:g} h"
+    if unit is None:
+        unit = 1 if abs(minutes) < 60 else 60 if abs(minutes) < 1440 else 1440
+    number = f"{minutes / unit:.1f}".rstrip("0").rstrip(".")
+    return f"{number} {UNIT_NAMES[unit]}"
 
 
 def compact_count(n: float) -> str:
-    """'950', '1.2k', '34k', '1.5M': short enough for a heatmap cell."""
+    """'950', '1.2k', '34k', '1.0M': short enough for a heatmap cell."""
     n = round(n)
     if abs(n) < 1000:
         return str(n)
-    if abs(n) < 1_000_000:
-        return f"{n / 1000:.1f}k" if abs(n) < 10_000 else f"{n / 1000:.0f}k"
-    return f"{n / 1_000_000:.1f}M"
+    for divisor, suffix in ((1000, "k"), (1_000_000, "M")):
+        value = n / divisor
+        if abs(value) < 9.95:
+            return f"{value:.1f}{suffix}"
+        if abs(value) < 999.5:
+            return f"{value:.0f}{suffix}"
+    return f"{n / 1_000_000:,.0f}M"
 
 
 def minute_step(top: float) -> int:
@@ -140,6 +137,12 @@ def _date_ticks(axis_days: Sequence[date], ax: Axes, max_ticks: int = 12) -> Non
             break
     positions = list(range(0, n, step))
     ax.set_xticks(positions, [day_label(axis_days[i]) for i in positions])
+
+
+def _pad_x(ax: Axes, n: int) -> None:
+    """Index positions 0..n-1 with half a slot either side; a few points stay a sensible width."""
+    pad = max(0.0, (7 - n) / 2)
+    ax.set_xlim(-0.6 - pad, n - 0.4 + pad)
 
 
 def _is_weekly(days: Sequence[date]) -> bool:
@@ -176,12 +179,14 @@ def _style_axes(ax: Axes, *, grid_axis: str | None = "y") -> None:
 
 
 def _title(fig: Figure, title: str, subtitle: str | None = None) -> None:
+    if len(title) > MAX_TITLE:
+        title = title[: MAX_TITLE - 1].rstrip() + "…"
     text = title if subtitle is None else f"{title}\n"
     fig.suptitle(text, x=0.02, ha="left", color=TEXT, fontsize=TITLE_SIZE, fontweight="bold")
     if subtitle is not None:
         # Drawn in the second line of the suptitle's box, so the layout leaves room for it.
-        fig.text(0.02, 0.985, f"\n{subtitle}", ha="left", va="top", color=MUTED,
-                 fontsize=LABEL_SIZE, linespacing=1.9)  # fmt: skip
+        style: dict[str, Any] = {"ha": "left", "va": "top", "color": MUTED, "linespacing": 1.9}
+        fig.text(0.02, 0.985, f"\n{subtitle}", fontsize=LABEL_SIZE, **style)
 
 
 def _label(ax: Axes, *, x: str | None = None, y: str | None = None) -> None:
@@ -194,24 +199,41 @@ def _label(ax: Axes, *, x: str | None = None, y: str | None = None) -> None:
 def _no_data(size: tuple[int, int], title: str, detail: str) -> bytes:
     fig = _figure(size)
     _title(fig, title)
-    fig.text(0.5, 0.52, "No data yet", ha="center", va="center", color=TEXT, fontsize=34,
-             fontweight="bold")  # fmt: skip
-    fig.text(0.5, 0.40, detail, ha="center", va="center", color=MUTED, fontsize=LABEL_SIZE)
+    fig.text(0.5, 0.52, "No data yet", **CENTRED, color=TEXT, fontsize=34, fontweight="bold")
+    fig.text(0.5, 0.40, detail, **CENTRED, color=MUTED, fontsize=LABEL_SIZE)
     return _png(fig)
 
 
-def _cell_text_colour(cmap: Colormap, fraction: float) -> str:
-    """Dark text on light cells, light text on dark cells (WCAG relative luminance)."""
-    red, green, blue, _ = cmap(fraction)
-    linear = [
-        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (red, green, blue)
-    ]
+def _line(ax: Axes, values: Any, colour: str, label: str, marker_size: float) -> Line2D:
+    positions = np.arange(len(values))
+    (line,) = ax.plot(
+        positions, values, color=colour, lw=2.5, marker="o", ms=marker_size, label=label
+    )
+    return line
+
+
+def _legend(ax: Axes, handles: list[Any]) -> None:
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        ncols=len(handles),
+        frameon=False,
+        fontsize=TICK_SIZE,
+        labelcolor=TEXT,
+    )
+
+
+def _cell_text(ax: Axes, x: int, y: int, text: str, cell: tuple[float, ...], **style: Any) -> None:
+    """Dark text on light cells, light text on dark cells (by WCAG relative luminance)."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in cell[:3]]
     luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return DARK_TEXT if luminance > 0.22 else TEXT
+    ax.text(x, y, text, **CENTRED, color=DARK_TEXT if luminance > 0.22 else TEXT, **style)
 
 
-def _colourbar(fig: Figure, image: Any, ax: Axes, label: str, formatter: FuncFormatter) -> None:
-    bar = fig.colorbar(image, ax=ax, pad=0.015, fraction=0.04, format=formatter)
+def _colourbar(
+    fig: Figure, image: Any, ax: Axes, label: str, formatter: FuncFormatter, ticks: Any = None
+) -> None:
+    bar = fig.colorbar(image, ax=ax, pad=0.015, fraction=0.04, format=formatter, ticks=ticks)
     bar.outline.set_edgecolor(GRID)
     bar.ax.tick_params(colors=MUTED, labelcolor=TEXT, labelsize=TICK_SIZE)
     bar.set_label(label, color=TEXT, fontsize=LABEL_SIZE, labelpad=10)
@@ -246,26 +268,22 @@ def activity_chart(
     _title(fig, title)
     ax = fig.add_subplot()
     members_ax = ax.twinx()
-    positions = np.arange(len(days))
-    bars = ax.bar(positions, messages, width=0.75, color=SKY_BLUE, label="Messages", zorder=2)
-    marker_size = 5 if len(days) <= 45 else 0
-    (line,) = members_ax.plot(
-        positions, active_members, color=ORANGE, linewidth=2.5, marker="o",
-        markersize=marker_size, label="Active members",
-    )  # fmt: skip
+    bars = ax.bar(
+        np.arange(len(days)), messages, width=0.75, color=SKY_BLUE, label="Messages", zorder=2
+    )
+    line = _line(members_ax, active_members, ORANGE, "Active members", 5 if len(days) <= 45 else 0)
     scales = ((ax, max(messages), SKY_BLUE), (members_ax, max(active_members), ORANGE))
     for axes, peak, colour in scales:
         _style_axes(axes, grid_axis="y" if axes is ax else None)
-        axes.set_ylim(0, max(peak, 1) * 1.22)  # headroom for the legend
+        axes.set_ylim(0, max(peak, 5) * 1.22)  # headroom for the legend; whole-number ticks
         axes.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True, min_n_ticks=3))
         axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         axes.tick_params(axis="y", labelcolor=colour)
-    ax.set_xlim(-0.6, len(days) - 0.4)
+    _pad_x(ax, len(days))
     _date_ticks(days, ax)
     _label(ax, x=f"Days in {tz_name}, {year_span(days)}", y="Messages per day")
     members_ax.set_ylabel("Active members", color=TEXT, fontsize=LABEL_SIZE, labelpad=10)
-    ax.legend(handles=[bars, line], loc="upper left", ncols=2, frameon=False, fontsize=TICK_SIZE,
-              labelcolor=TEXT)  # fmt: skip
+    _legend(ax, [bars, line])
     return _png(fig)
 
 
@@ -291,25 +309,25 @@ def response_time_chart(
     _title(fig, title, f"Time until a question's first answer, per {period}; lower is better")
     ax = fig.add_subplot()
     _style_axes(ax)
-    positions = np.arange(len(days_or_weeks))
     # Markers keep a value visible when its neighbours are gaps.
-    ax.plot(positions, p90, color=ORANGE, linewidth=2.5, marker="o", markersize=6,
-            label="90% answered within")  # fmt: skip
-    ax.plot(positions, median, color=SKY_BLUE, linewidth=2.5, marker="o", markersize=6,
-            label="Median")  # fmt: skip
-    ax.axhline(target_minutes, color=YELLOW, linewidth=2, linestyle=(0, (6, 4)),
-               label=f"Target: {minutes_label(target_minutes)}")  # fmt: skip
+    lines = [
+        _line(ax, p90, ORANGE, "90% answered within", 6),
+        _line(ax, median, SKY_BLUE, "Median", 6),
+    ]
+    target = f"Target: {duration_label(target_minutes)}"
+    lines.append(ax.axhline(target_minutes, color=YELLOW, lw=2, ls=(0, (6, 4)), label=target))
     top = max(float(np.nanmax(np.concatenate([median, p90]))), float(target_minutes), 1.0) * 1.25
     step = minute_step(top)
     ax.set_ylim(0, top)
     ax.yaxis.set_major_locator(FixedLocator(np.arange(0, top + step, step).tolist()))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: minutes_label(v)))
-    ax.set_xlim(-0.5, len(days_or_weeks) - 0.5)
+    unit = 1 if step < 60 else 60 if step < 1440 else 1440
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: duration_label(v, unit)))
+    _pad_x(ax, len(days_or_weeks))
     _date_ticks(days_or_weeks, ax)
     span = year_span(days_or_weeks)
     x_label = f"Weeks starting, in {tz_name}, {span}" if weekly else f"Days in {tz_name}, {span}"
     _label(ax, x=x_label, y="First response time")
-    ax.legend(loc="upper left", ncols=3, frameon=False, fontsize=TICK_SIZE, labelcolor=TEXT)
+    _legend(ax, lines)
     return _png(fig)
 
 
@@ -339,18 +357,21 @@ def cohort_heatmap(
     _title(fig, title, f"Share of each week's new members still active; weeks start in {tz_name}")
     ax = fig.add_subplot()
     _style_axes(ax, grid_axis=None)
-    image = ax.imshow(np.ma.masked_invalid(table), cmap=cmap, norm=norm, aspect="auto",
-                      interpolation="nearest")  # fmt: skip
+    image = ax.imshow(
+        np.ma.masked_invalid(table), cmap=cmap, norm=norm, aspect="auto", interpolation="nearest"
+    )
     cell_size = TICK_SIZE if len(rates) <= 16 else 10
     for (i, n), rate in np.ndenumerate(table):
         if not math.isnan(rate):
-            ax.text(n, i, f"{rate:.0%}", ha="center", va="center", fontsize=cell_size,
-                    color=_cell_text_colour(cmap, norm(rate)))  # fmt: skip
+            _cell_text(ax, n, i, f"{rate:.0%}", cmap(norm(rate)), fontsize=cell_size)
     ax.set_xticks(range(weeks), [str(n) for n in range(weeks)])
-    ax.set_yticks(range(len(rates)), [
-        f"{day_label(start)} {start.year}   {size:,} joined"
-        for start, size in zip(cohort_starts, sizes, strict=True)
-    ])  # fmt: skip
+    ax.set_yticks(
+        range(len(rates)),
+        [
+            f"{day_label(start)} {start.year} · {size:,} joined"
+            for start, size in zip(cohort_starts, sizes, strict=True)
+        ],
+    )
     ax.tick_params(length=0)
     ax.xaxis.set_ticks_position("top")
     ax.xaxis.set_label_position("top")
@@ -378,8 +399,9 @@ def peak_hours_heatmap(
     day, hour = divmod(int(busiest[0]), 24)
     top_count = int(counts[day, hour])
     fig = _figure(HEATMAP_SIZE)
-    _title(fig, title, f"Busiest: {weekday_names[day]} {hour:02d}:00–{(hour + 1) % 24:02d}:00, "
-           f"{top_count:,} messages; boxed: the five busiest hours")  # fmt: skip
+    plural = "" if top_count == 1 else "s"
+    slot = f"{weekday_names[day]} {hour:02d}:00–{(hour + 1) % 24:02d}:00"
+    _title(fig, title, f"Busiest: {slot}, {top_count:,} message{plural}; boxed: the busiest hours")
     ax = fig.add_subplot()
     _style_axes(ax, grid_axis=None)
     cmap = _colormap("viridis")
@@ -390,18 +412,20 @@ def peak_hours_heatmap(
         if counts[d, h] <= 0:
             continue
         ax.add_patch(_cell_box(h, d))
-        ax.text(h, d, compact_count(counts[d, h]), ha="center", va="center", fontsize=11,
-                fontweight="bold", color=_cell_text_colour(cmap, norm(counts[d, h])))  # fmt: skip
+        text = compact_count(counts[d, h])
+        _cell_text(ax, h, d, text, cmap(norm(counts[d, h])), fontsize=11, fontweight="bold")
     ax.set_xticks(range(24), [f"{h:02d}" for h in range(24)])
     ax.set_yticks(range(7), list(weekday_names))
     ax.tick_params(length=0)
     _label(ax, x=f"Hour of day in {tz_name}")
-    _colourbar(fig, image, ax, "Messages", FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    counts_format = FuncFormatter(lambda v, _: f"{v:,.0f}")
+    _colourbar(fig, image, ax, "Messages", counts_format, MaxNLocator(nbins=6, integer=True))
     return _png(fig)
 
 
 def _cell_box(x: int, y: int) -> Rectangle:
-    return Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, edgecolor=TEXT, linewidth=2)
+    # Dark and inset: the busiest cells are the brightest, and neighbours keep separate frames.
+    return Rectangle((x - 0.45, y - 0.45), 0.9, 0.9, fill=False, edgecolor=DARK_TEXT, linewidth=2)
 
 
 def _colormap(name: str) -> Colormap:
