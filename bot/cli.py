@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import __version__
+from bot.demo.cli import demo
 from bot.settings import TOKEN_ENV, ConfigError, Settings, config_path_from, load_settings
 
 log = logging.getLogger(__name__)
@@ -464,6 +465,9 @@ def export(
     except Exception as exc:
         _database_failure(settings, exc)
     out.print(f"wrote {rows:,} {what} rows to {out_file}", highlight=False)
+
+
+app.command()(demo)
 
 
 def main() -> None:
