@@ -130,6 +130,7 @@ def test_which_questions_enter_the_inbox(
         (item(ItemState.OPEN, escalated_at=minutes(120)), minutes(200), False),
         (item(ItemState.CLAIMED, claimed_by=MOD), minutes(200), False),
         (item(ItemState.SNOOZED, snoozed_until=minutes(300)), minutes(200), False),
+        (item(ItemState.OPEN, opened_at=minutes(180)), minutes(200), False),
     ],
 )
 def test_escalation_once_at_twice_the_target(

@@ -157,11 +157,15 @@ def needs_item(question: QuestionFacts, now: datetime) -> bool:
 
 
 def due_for_escalation(item: InboxItem, now: datetime) -> bool:
-    """Still open (nobody claimed or snoozed it) at twice its target: remind staff, once."""
+    """Still open (nobody claimed or snoozed it) at twice its target: remind staff, once.
+
+    An item that only opened after that moment (history read late, or an inbox channel set up
+    after the fact) is announced by its card alone: a reminder for it would be noise.
+    """
     return (
         item.state is ItemState.OPEN
         and item.escalated_at is None
-        and item.question.escalate_at <= now
+        and item.opened_at < item.question.escalate_at <= now
     )
 
 

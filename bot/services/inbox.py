@@ -81,8 +81,11 @@ class InboxService:
             if changed is not item and await self.repo.save(changed, item.version, now):
                 result.changed += 1
                 item = changed
-            if due_for_escalation(item, now) and await self.repo.claim_escalation(
-                item.item_id, now
+            if (
+                due_for_escalation(item, now)
+                # Without an inbox channel a reminder could not be posted: keep it for later.
+                and await self.inbox_channel_id(item.question.guild_id) is not None
+                and await self.repo.claim_escalation(item.item_id, now)
             ):
                 roles = await self._escalation_roles(item.question.guild_id)
                 result.escalations.append(Escalation(item, roles))
