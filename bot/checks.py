@@ -8,6 +8,8 @@ from typing import Protocol, TypeVar
 import discord
 from discord import app_commands
 
+from bot.errors import UserFacingError
+
 T = TypeVar("T")
 
 NOT_A_MODERATOR = "This command is for the server's moderators."
@@ -37,6 +39,14 @@ async def is_moderator(interaction: discord.Interaction) -> bool:
 
 def moderators_only() -> Callable[[T], T]:
     return app_commands.check(is_moderator)
+
+
+def require_same_guild(
+    guild: discord.Guild, item: discord.abc.GuildChannel | discord.Role | discord.Member, what: str
+) -> None:
+    """Refuse a channel, role or member of another server (every command is scoped to one)."""
+    if item.guild.id != guild.id:
+        raise UserFacingError(f"That {what} belongs to another server.")
 
 
 def require_guild(interaction: discord.Interaction) -> discord.Guild:

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import moderators_only, require_guild
+from bot.checks import moderators_only, require_guild, require_same_guild
 from bot.convert import channel_record, guild_record
 from bot.domain.periods import PeriodError
 from bot.errors import UserFacingError
@@ -78,8 +78,7 @@ class Engage(commands.GroupCog, group_name="engage"):
     ) -> None:
         """Choose which channels count as community activity."""
         guild = require_guild(interaction)
-        if channel.guild.id != guild.id:
-            raise UserFacingError("That channel belongs to another server.")
+        require_same_guild(guild, channel, "channel")
         watched = {"watch": True, "ignore": False, "default": None}[mode]
         view = await self.ingest.set_watch(channel_record(channel), watched)
         explicit = sorted(c.channel_id for c in view.channels.values() if c.watched is True)
@@ -122,8 +121,7 @@ class Engage(commands.GroupCog, group_name="engage"):
     ) -> None:
         """Choose the moderators' inbox channel."""
         guild = require_guild(interaction)
-        if channel.guild.id != guild.id:
-            raise UserFacingError("That channel belongs to another server.")
+        require_same_guild(guild, channel, "channel")
         me = guild.me
         permissions = channel.permissions_for(me)
         if not (permissions.send_messages and permissions.embed_links):
@@ -158,8 +156,7 @@ class Engage(commands.GroupCog, group_name="engage"):
             )
             where = "this server"
         else:
-            if channel.guild.id != guild.id:
-                raise UserFacingError("That channel belongs to another server.")
+            require_same_guild(guild, channel, "channel")
             await self.ingest.configure_channel(
                 channel_record(channel), response_target_minutes=minutes
             )
@@ -183,8 +180,7 @@ class Engage(commands.GroupCog, group_name="engage"):
     ) -> None:
         """Mark a help channel: its top-level messages are always questions."""
         guild = require_guild(interaction)
-        if channel.guild.id != guild.id:
-            raise UserFacingError("That channel belongs to another server.")
+        require_same_guild(guild, channel, "channel")
         await self.ingest.configure_channel(channel_record(channel), is_help=enabled)
         state = "is now a help channel" if enabled else "is no longer a help channel"
         await interaction.response.send_message(f"{channel.mention} {state}.", ephemeral=True)
@@ -200,8 +196,7 @@ class Engage(commands.GroupCog, group_name="engage"):
     ) -> None:
         """Add or remove a staff role (staff may also use these commands and the inbox)."""
         guild = require_guild(interaction)
-        if role.guild.id != guild.id:
-            raise UserFacingError("That role belongs to another server.")
+        require_same_guild(guild, role, "role")
         if role.is_default():
             raise UserFacingError("@everyone cannot be the staff role.")
         view = await self.ingest.set_staff_role(
@@ -221,8 +216,7 @@ class Engage(commands.GroupCog, group_name="engage"):
     ) -> None:
         """Let the answer linker infer which question a plain message answers in a channel."""
         guild = require_guild(interaction)
-        if channel.guild.id != guild.id:
-            raise UserFacingError("That channel belongs to another server.")
+        require_same_guild(guild, channel, "channel")
         await self.ingest.configure_channel(channel_record(channel), inferred_linking=enabled)
         state = "on" if enabled else "off"
         await interaction.response.send_message(

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import moderators_only, require_guild
+from bot.checks import moderators_only, require_guild, require_same_guild
 from bot.domain.guilds import GuildSettings
 from bot.domain.periods import Period, PeriodError
 from bot.errors import UserFacingError
@@ -142,8 +142,7 @@ class Stats(commands.GroupCog, group_name="stats"):
     ) -> None:
         """Messages and response times in one channel."""
         guild = require_guild(interaction)
-        if channel.guild.id != guild.id:
-            raise UserFacingError("That channel belongs to another server.")
+        require_same_guild(guild, channel, "channel")
         chosen = await self._period_with_data(guild.id, period)
         report = await self.stats.channel(guild.id, channel.id, chosen)
         await self._send(interaction, public, render.channel_embed(report))
@@ -165,8 +164,8 @@ class Stats(commands.GroupCog, group_name="stats"):
     ) -> None:
         """One member's messages, active days, questions and answers."""
         guild = require_guild(interaction)
-        if isinstance(member, discord.Member) and member.guild.id != guild.id:
-            raise UserFacingError("That member belongs to another server.")
+        if isinstance(member, discord.Member):
+            require_same_guild(guild, member, "member")
         chosen = await self._period_with_data(guild.id, period)
         report = await self.stats.member(guild.id, member.id, chosen)
         nothing = (

@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import scheduling
-from bot.checks import moderators_only, require_guild
+from bot.checks import moderators_only, require_guild, require_same_guild
 from bot.convert import guild_record
 from bot.domain.guilds import WEEKDAYS
 from bot.domain.periods import last_week
@@ -273,8 +273,7 @@ class Summaries(commands.GroupCog, group_name="summary"):
     ) -> None:
         """Choose where a summary is posted (and turn it on)."""
         guild = require_guild(interaction)
-        if channel.guild.id != guild.id:
-            raise UserFacingError("That channel belongs to another server.")
+        require_same_guild(guild, channel, "channel")
         permissions = channel.permissions_for(guild.me)
         if not (permissions.send_messages and permissions.embed_links and permissions.attach_files):
             raise UserFacingError(
