@@ -253,25 +253,10 @@ def import_command(
     Message text is kept only as privacy.store_content says.
     """
     import json
-    from datetime import UTC, datetime, timedelta
 
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    from bot.services.importer import (
-        SKIPPED_UNITS,
-        ExportImporter,
-        FileReport,
-        ImportReport,
-        find_export_files,
-    )
-    from storage import migrate
-    from storage.engine import create_engine, redacted
+    from bot.cli_import import import_files
+    from bot.services.importer import SKIPPED_UNITS, find_export_files
+    from storage.engine import redacted
 
     settings = settings_or_exit(config)
     setup_logging(settings)
@@ -281,53 +266,9 @@ def import_command(
         fail(f"{exc.args[0]}: no such file or folder")
     if not files:
         fail("no *.json files found in " + ", ".join(str(p) for p in paths))
-    # Text past the retention window would only wait to be erased: it is not imported.
-    keep_since = datetime.now(UTC) - timedelta(days=settings.privacy.content_retention_days)
     database = redacted(settings.database.url)
-
-    class BarProgress:
-        def __init__(self, bar: Progress) -> None:
-            self.bar = bar
-            self.files = bar.add_task("files", total=len(files))
-            self.messages = bar.add_task("messages", total=0)
-
-        def file_started(self, path: Path) -> None:
-            self.bar.update(self.files, description=f"reading {path.name}")
-
-        def file_read(self, path: Path, messages: int) -> None:
-            total = (self.bar.tasks[self.messages].total or 0) + messages
-            self.bar.update(self.messages, total=total)
-            self.bar.update(self.files, description=f"writing {path.name}")
-
-        def file_done(self, report: FileReport) -> None:
-            self.bar.update(self.files, advance=1, description="files")
-            self.bar.advance(self.messages, report.messages)
-
-    async def go() -> ImportReport:
-        engine = create_engine(settings.database.url)
-        try:
-            await migrate.upgrade(engine)
-            with Progress(
-                TextColumn("{task.description:<40}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err,
-                disable=not err.is_terminal,
-            ) as bar:
-                importer = ExportImporter(
-                    engine,
-                    store_content=settings.privacy.store_content,
-                    timezone=settings.defaults.timezone,
-                    keep_content_since=keep_since,
-                    progress=BarProgress(bar),
-                )
-                return await importer.run(files)
-        finally:
-            await engine.dispose()
-
     try:
-        report = asyncio.run(go())
+        report = asyncio.run(import_files(settings, files, err))
     except Exception as exc:
         fail(
             f"cannot import into {database}: {type(exc).__name__}: "
