@@ -367,3 +367,45 @@ async def test_text_with_nul_characters_is_stored_on_every_database(engine: Asyn
     writer = await write_all(engine, [msg(1, content="a\x00b?")])
     assert writer.stats.failed == 0
     assert await scalar(engine, "SELECT content FROM messages") == "ab?"
+
+
+# --- order: once violations found by the property tests, kept as minimal examples ---------------
+
+
+def _starter() -> MessageRecord:
+    return msg(0, content="v1")
+
+
+def _thread_of(message: MessageRecord) -> ChannelRecord:
+    return ChannelRecord(
+        GUILD,
+        message.message_id,
+        ChannelKind.PUBLIC_THREAD,
+        "a thread",
+        parent_id=message.channel_id,
+        created_at=message.created_at + timedelta(minutes=1),
+        owner_id=message.author_id,
+    )
+
+
+async def test_an_edit_before_the_creation_is_not_lost(engine: AsyncEngine) -> None:
+    original = _starter()
+    edit = MessageEdit(original.message_id, GUILD, T0 + timedelta(minutes=1), "v2")
+    await EventWriter(engine).write_transaction([edit])
+    await EventWriter(engine).write_transaction([original])
+    stored = await scalar(engine, "SELECT content FROM messages")
+    edited = await scalar(engine, "SELECT edited_at FROM messages")
+    assert (stored, edited) == ("v2", int(edit.edited_at.timestamp() * 1000))
+
+
+async def test_a_thread_in_the_batch_of_its_message_is_counted(engine: AsyncEngine) -> None:
+    starter = _starter()
+    await EventWriter(engine).write_transaction([starter, _thread_of(starter)])
+    assert await scalar(engine, "SELECT threads_started FROM guild_days") == 1
+
+
+async def test_a_thread_before_its_message_is_counted(engine: AsyncEngine) -> None:
+    starter = _starter()
+    await EventWriter(engine).write_transaction([_thread_of(starter)])
+    await EventWriter(engine).write_transaction([starter])
+    assert await scalar(engine, "SELECT threads_started FROM guild_days") == 1

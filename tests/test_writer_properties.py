@@ -430,37 +430,3 @@ async def test_order_and_batching_do_not_change_the_result(
         assert first[table] == second[table], table
     content = {m[0]: m[-1] for m in first["messages"]}
     assert content == expected_content(events)
-
-
-# --- known violations, kept as minimal examples ------------------------------------------------
-
-
-def _starter() -> MessageRecord:
-    return MessageRecord(snowflake_at(T0), GUILD, 10, 100, T0, content="v1")
-
-
-async def test_an_edit_before_the_creation_is_not_lost(engine: AsyncEngine) -> None:
-    original = _starter()
-    edit = MessageEdit(original.message_id, GUILD, T0 + timedelta(minutes=1), "v2")
-    await EventWriter(engine).write_transaction([edit])
-    await EventWriter(engine).write_transaction([original])
-    async with engine.connect() as conn:
-        stored = (await conn.execute(text("SELECT content, edited_at FROM messages"))).one()
-    assert tuple(stored) == ("v2", int(edit.edited_at.timestamp() * 1000))
-
-
-async def test_a_thread_in_the_batch_of_its_message_is_counted(engine: AsyncEngine) -> None:
-    starter = _starter()
-    await EventWriter(engine).write_transaction([starter, thread_of(starter)])
-    async with engine.connect() as conn:
-        started = (await conn.execute(text("SELECT threads_started FROM guild_days"))).scalar()
-    assert started == 1
-
-
-async def test_a_thread_before_its_message_is_counted(engine: AsyncEngine) -> None:
-    starter = _starter()
-    await EventWriter(engine).write_transaction([thread_of(starter)])
-    await EventWriter(engine).write_transaction([starter])
-    async with engine.connect() as conn:
-        started = (await conn.execute(text("SELECT threads_started FROM guild_days"))).scalar()
-    assert started == 1
