@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.records import ContentExpiry, MemberForget
 from bot.domain.snowflakes import snowflake_at
-from storage import tables as t
 from storage.statements import (
     EARLY_EDITS,
     MEMBER_DAYS,
@@ -15,7 +14,9 @@ from storage.statements import (
     MEMBERS,
     MENTIONS,
     MESSAGES,
+    QUESTIONS,
     REACTIONS,
+    RESPONSES,
     dialect_insert,
 )
 
@@ -31,13 +32,11 @@ async def forget_member(conn: AsyncConnection, forget: MemberForget) -> None:
     message_ids = select(m.id).where(m.guild_id == g, m.author_id == u).scalar_subquery()
     await conn.execute(delete(MENTIONS).where(MENTIONS.c.message_id.in_(message_ids)))
     await conn.execute(delete(REACTIONS).where(REACTIONS.c.message_id.in_(message_ids)))
-    questions: Table = t.Question.__table__  # type: ignore[assignment]
     await conn.execute(
-        delete(questions).where(questions.c.guild_id == g, questions.c.asker_id == u)
+        delete(QUESTIONS).where(QUESTIONS.c.guild_id == g, QUESTIONS.c.asker_id == u)
     )
-    responses: Table = t.ResponseRow.__table__  # type: ignore[assignment]
     await conn.execute(
-        delete(responses).where(responses.c.guild_id == g, responses.c.responder_id == u)
+        delete(RESPONSES).where(RESPONSES.c.guild_id == g, RESPONSES.c.responder_id == u)
     )
     await conn.execute(delete(MESSAGES).where(m.guild_id == g, m.author_id == u))
     await conn.execute(delete(REACTIONS).where(REACTIONS.c.guild_id == g, REACTIONS.c.user_id == u))

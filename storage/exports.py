@@ -16,14 +16,19 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, exists, func, select, union
+from sqlalchemy import ColumnElement, Select, exists, func, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.snowflakes import snowflake_at
-from storage import tables as t
-from storage.statements import GUILD_DAYS, MEMBER_DAYS, MEMBER_EVENTS, MEMBERS, MESSAGES
+from storage.statements import (
+    GUILD_DAYS,
+    MEMBER_DAYS,
+    MEMBER_EVENTS,
+    MEMBERS,
+    MESSAGES,
+    QUESTIONS,
+)
 
-QUESTIONS: Table = t.Question.__table__  # type: ignore[assignment]
 BATCH = 1000
 """Rows fetched per round trip."""
 

@@ -11,17 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, func, null, or_, select, update
+from sqlalchemy import Select, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.inbox import InboxItem, ItemState, QuestionFacts
 from bot.domain.linking import LinkRule, ResponseLink
 from bot.domain.records import QuestionResolved, Resolution
-from storage import tables as t
-from storage.questions import QUESTIONS, RESPONSES, resolve, store_links
-from storage.statements import MESSAGES, insert_new
-
-ITEMS: Table = t.InboxItem.__table__  # type: ignore[assignment]
+from storage.questions import resolve, store_links
+from storage.statements import INBOX_ITEMS, MESSAGES, QUESTIONS, RESPONSES, insert_new
 
 _ACTIVE = [s.value for s in ItemState if s.active]
 
@@ -64,7 +61,7 @@ def _item(row: Any) -> InboxItem:
 
 
 _Q = QUESTIONS.c
-_I = ITEMS.c
+_I = INBOX_ITEMS.c
 _QUESTION_FIELDS = (
     _Q.message_id,
     _Q.guild_id,
@@ -100,7 +97,7 @@ _ITEM_FIELDS = (
 def _items_query() -> Select[Any]:
     return (
         select(*_ITEM_FIELDS, *_QUESTION_FIELDS)
-        .select_from(ITEMS)
+        .select_from(INBOX_ITEMS)
         .join(QUESTIONS, _Q.message_id == _I.question_id)
         .outerjoin(MESSAGES, MESSAGES.c.id == _Q.message_id)
     )
@@ -117,7 +114,7 @@ class InboxRepository:
         query = (
             select(*_QUESTION_FIELDS)
             .select_from(QUESTIONS)
-            .outerjoin(ITEMS, _I.question_id == _Q.message_id)
+            .outerjoin(INBOX_ITEMS, _I.question_id == _Q.message_id)
             .outerjoin(MESSAGES, MESSAGES.c.id == _Q.message_id)
             .where(_Q.guild_id.in_(guild_ids), _Q.state == "open", _I.id.is_(None))
             .where(_Q.asked_at <= now)
@@ -132,7 +129,7 @@ class InboxRepository:
             return []
         async with self.engine.begin() as conn:
             created = await conn.execute(
-                insert_new(conn.dialect.name, ITEMS, "id"),
+                insert_new(conn.dialect.name, INBOX_ITEMS, "id"),
                 [
                     {
                         "guild_id": q.guild_id,
@@ -186,7 +183,7 @@ class InboxRepository:
         """Store a changed item if nobody changed it meanwhile (compare-and-set on version)."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
-                update(ITEMS)
+                update(INBOX_ITEMS)
                 .where(_I.id == item.item_id, _I.version == expected_version)
                 .values(
                     state=item.state.value,
@@ -206,7 +203,7 @@ class InboxRepository:
     ) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
-                update(ITEMS)
+                update(INBOX_ITEMS)
                 .where(_I.id == item_id)
                 .where(or_(_I.card_version.is_(None), _I.card_version < version))
                 .values(
@@ -218,7 +215,7 @@ class InboxRepository:
         """The card message was deleted: the next sweep posts a new one."""
         async with self.engine.begin() as conn:
             await conn.execute(
-                update(ITEMS)
+                update(INBOX_ITEMS)
                 .where(_I.id == item_id)
                 .values(card_version=None, card_channel_id=None, card_message_id=None)
             )
@@ -227,7 +224,7 @@ class InboxRepository:
         """True for the one caller that escalates this item (its card then says so)."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
-                update(ITEMS)
+                update(INBOX_ITEMS)
                 .where(_I.id == item_id, _I.escalated_at.is_(None))
                 .values(escalated_at=now, version=_I.version + 1, updated_at=now)
             )
@@ -248,7 +245,7 @@ class InboxRepository:
         query = _items_query().where(*conditions).order_by(_Q.asked_at, _I.id)
         count = (
             select(func.count())
-            .select_from(ITEMS)
+            .select_from(INBOX_ITEMS)
             .join(QUESTIONS, _Q.message_id == _I.question_id)
             .where(*conditions)
         )

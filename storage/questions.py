@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.linking import (
@@ -26,11 +26,7 @@ from bot.domain.linking import (
 )
 from bot.domain.records import MessageDelete, MessageRecord, QuestionAsked, QuestionResolved
 from bot.domain.snowflakes import snowflake_at
-from storage import tables as t
-from storage.statements import MENTIONS, MESSAGES, TOMBSTONES, insert_new
-
-QUESTIONS: Table = t.Question.__table__  # type: ignore[assignment]
-RESPONSES: Table = t.ResponseRow.__table__  # type: ignore[assignment]
+from storage.statements import MENTIONS, MESSAGES, QUESTIONS, RESPONSES, TOMBSTONES, insert_new
 
 _WINDOW = max(MENTION_WINDOW, EXCHANGE_WINDOW)
 

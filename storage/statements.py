@@ -1,4 +1,5 @@
-"""Tables and the ON CONFLICT statements the writer uses, built once per dialect."""
+"""The tables as Core objects, and the ON CONFLICT statements the writer uses, built once per
+dialect."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ GUILD_DAYS: Table = t.GuildDay.__table__  # type: ignore[assignment]
 MEMBER_DAYS: Table = t.MemberDay.__table__  # type: ignore[assignment]
 CHANNEL_DAYS: Table = t.ChannelDay.__table__  # type: ignore[assignment]
 GUILD_HOURS: Table = t.GuildHour.__table__  # type: ignore[assignment]
+QUESTIONS: Table = t.Question.__table__  # type: ignore[assignment]
+RESPONSES: Table = t.ResponseRow.__table__  # type: ignore[assignment]
+INBOX_ITEMS: Table = t.InboxItem.__table__  # type: ignore[assignment]
+SUMMARY_RUNS: Table = t.SummaryRun.__table__  # type: ignore[assignment]
 
 
 def dialect_insert(conn: AsyncConnection, table: Table) -> Any:

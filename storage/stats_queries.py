@@ -56,7 +56,6 @@ from bot.domain.metrics_members import (
 from bot.domain.metrics_questions import QuestionRow
 from bot.domain.periods import Period
 from bot.domain.snowflakes import DISCORD_EPOCH_MS
-from storage import tables as t
 from storage.statements import (
     CHANNEL_DAYS,
     GUILD_DAYS,
@@ -65,9 +64,9 @@ from storage.statements import (
     MEMBER_EVENTS,
     MEMBERS,
     MESSAGES,
+    QUESTIONS,
 )
 
-QUESTIONS: Table = t.Question.__table__  # type: ignore[assignment]
 Connection = AsyncConnection
 """What the queries run on (services name it without importing SQLAlchemy)."""
 SNOWFLAKE_SHIFT = 2**22

@@ -11,15 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.summaries import SummaryKind, retry_at
-from storage import tables as t
-from storage.statements import insert_new
+from storage.statements import SUMMARY_RUNS, insert_new
 
-RUNS: Table = t.SummaryRun.__table__  # type: ignore[assignment]
-_R = RUNS.c
+_R = SUMMARY_RUNS.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +59,7 @@ class SummaryRuns:
         """
         async with self.engine.begin() as conn:
             inserted = await conn.execute(
-                insert_new(conn.dialect.name, RUNS, "id"),
+                insert_new(conn.dialect.name, SUMMARY_RUNS, "id"),
                 {
                     "guild_id": guild_id,
                     "kind": kind.value,
@@ -98,7 +96,7 @@ class SummaryRuns:
             else:
                 return None
             again = await conn.execute(
-                update(RUNS)
+                update(SUMMARY_RUNS)
                 .where(_R.id == row.id, _R.state == row.state, _R.attempts == row.attempts)
                 .values(
                     state="claimed",
@@ -112,7 +110,7 @@ class SummaryRuns:
     async def posted(self, run_id: int, channel_id: int, message_id: int, now: datetime) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
-                update(RUNS)
+                update(SUMMARY_RUNS)
                 .where(_R.id == run_id)
                 .values(
                     state="posted",
@@ -127,7 +125,7 @@ class SummaryRuns:
         """Record a failure (the error in words, never a secret); returns the run as it is now."""
         async with self.engine.begin() as conn:
             await conn.execute(
-                update(RUNS)
+                update(SUMMARY_RUNS)
                 .where(_R.id == run_id)
                 .values(state="failed", error=error[:500], claimed_at=now)
             )
@@ -139,18 +137,22 @@ class SummaryRuns:
     async def skipped(self, run_id: int, reason: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
-                update(RUNS).where(_R.id == run_id).values(state="skipped", error=reason[:500])
+                update(SUMMARY_RUNS)
+                .where(_R.id == run_id)
+                .values(state="skipped", error=reason[:500])
             )
 
     async def run(self, run_id: int) -> SummaryRunRow | None:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(RUNS).where(_R.id == run_id))).first()
+            row = (await conn.execute(select(SUMMARY_RUNS).where(_R.id == run_id))).first()
         return _row(row) if row is not None else None
 
     async def runs(self, guild_id: int) -> list[SummaryRunRow]:
         async with self.engine.connect() as conn:
             rows = await conn.execute(
-                select(RUNS).where(_R.guild_id == guild_id).order_by(_R.period_start, _R.kind)
+                select(SUMMARY_RUNS)
+                .where(_R.guild_id == guild_id)
+                .order_by(_R.period_start, _R.kind)
             )
             return [_row(row) for row in rows]
 
@@ -160,7 +162,7 @@ class SummaryRuns:
             return []
         async with self.engine.connect() as conn:
             rows = await conn.execute(
-                select(RUNS).where(_R.guild_id.in_(guild_ids), _R.state == "failed")
+                select(SUMMARY_RUNS).where(_R.guild_id.in_(guild_ids), _R.state == "failed")
             )
             return [_row(row) for row in rows]
 
