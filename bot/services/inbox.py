@@ -25,6 +25,7 @@ from bot.domain.inbox import (
     follow,
     needs_item,
 )
+from bot.domain.metrics_base import nearest_rank
 from bot.domain.periods import this_week
 from bot.domain.records import MessageRecord, QuestionResolved, QuestionSource, Resolution
 from bot.services.ingest import IngestService
@@ -185,20 +186,11 @@ class InboxService:
         counts = await self.repo.state_counts(guild_id)
         asked = await self.repo.questions_between(guild_id, week.start, week.end)
         asked = [q for q in asked if q.withdrawn_at is None]
-        waits = sorted(
-            q.first_response_at - q.asked_at for q in asked if q.first_response_at is not None
-        )
+        waits = [q.first_response_at - q.asked_at for q in asked if q.first_response_at is not None]
         return InboxStats(
             counts=counts,
             asked=len(asked),
             answered=len(waits),
-            median_first_response=_nearest_rank(waits, 0.5),
-            p90_first_response=_nearest_rank(waits, 0.9),
+            median_first_response=nearest_rank(waits, 50),
+            p90_first_response=nearest_rank(waits, 90),
         )
-
-
-def _nearest_rank(values: Sequence[timedelta], share: float) -> timedelta | None:
-    if not values:
-        return None
-    rank = max(1, -(-int(share * 1000) * len(values) // 1000))
-    return values[min(rank, len(values)) - 1]
