@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import timedelta
 
 import discord
 
@@ -13,9 +12,9 @@ from bot.domain.metrics_base import Change
 from bot.domain.periods import Period
 from bot.domain.summaries import Summary, SummaryKind
 from bot.render import charts
+from bot.render.figures import WEEKDAYS, Kind, change_text, figure_text
 from bot.render.inbox import jump_url
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PUBLIC_COLOUR = discord.Colour.from_rgb(88, 101, 242)
 STAFF_COLOUR = discord.Colour.from_rgb(250, 166, 26)
 
@@ -30,46 +29,33 @@ class RenderedSummary:
         return [discord.File(io.BytesIO(png), filename=name) for name, png in self.files]
 
 
+def with_change(change: Change, kind: Kind) -> str:
+    """ "1,204 (+12% vs the week before)", "84% (−3 pp vs the week before)", "too little data"."""
+    text = figure_text(change, kind)
+    delta = change_text(change, kind, arrows=False)
+    return f"{text} ({delta} vs the week before)" if delta else text
+
+
 def count_text(change: Change) -> str:
-    """ "1,204 (+12% vs the week before)"; no percentage without a previous week."""
-    if change.current is None:
-        return "n/a"
-    return number(change) + versus(change)
+    return with_change(change, Kind.COUNT)
+
+
+def rate_text(change: Change) -> str:
+    return with_change(change, Kind.SHARE)
+
+
+def duration_text(change: Change) -> str:
+    return with_change(change, Kind.DURATION)
 
 
 def number(change: Change) -> str:
-    return f"{change.current:,.0f}" if change.current is not None else "n/a"
+    return figure_text(change, Kind.COUNT)
 
 
 def versus(change: Change) -> str:
     """The change of a count, as " (+12% vs the week before)"; empty with nothing to compare."""
-    if change.percent is None:
-        return ""
-    return f" ({change.percent:+.0f}% vs the week before)"
-
-
-def rate_text(change: Change) -> str:
-    """ "84% (+6 points)"; a rate resting on fewer than 5 cases says so."""
-    if change.too_little_data:
-        return "too little data (fewer than 5 cases)"
-    if change.current is None:
-        return "n/a"
-    text = f"{change.current * 100:.0f}%"
-    if change.delta is not None:
-        text += f" ({change.delta * 100:+.0f} points)"
-    return text
-
-
-def duration_text(change: Change) -> str:
-    if change.too_little_data:
-        return "too little data (fewer than 5 cases)"
-    if change.current is None:
-        return "n/a"
-    text = describe_wait(timedelta(seconds=change.current))
-    if change.delta is not None and change.delta != 0:
-        sign = "+" if change.delta > 0 else "−"
-        text += f" ({sign}{describe_wait(timedelta(seconds=abs(change.delta)))})"
-    return text
+    delta = change_text(change, Kind.COUNT, arrows=False)
+    return f" ({delta} vs the week before)" if delta else ""
 
 
 def period_text(period: Period) -> str:
@@ -119,7 +105,7 @@ async def _public(summary: Summary, guild_name: str) -> RenderedSummary:
         reached = ", ".join(f"{m:,}" for m in summary.milestones)
         embed.add_field(name="Milestone", value=f"We passed {reached} members! 🎉", inline=False)
     if summary.peak_hours is not None and summary.peak_hours.busiest:
-        slots = [f"{WEEKDAY_NAMES[s.weekday]} {s.hour:02d}:00" for s in summary.peak_hours.busiest]
+        slots = [f"{WEEKDAYS[s.weekday]} {s.hour:02d}:00" for s in summary.peak_hours.busiest]
         embed.add_field(
             name="Busiest hours (last 4 weeks)",
             value=", ".join(slots) + f" ({summary.timezone})",
