@@ -68,6 +68,38 @@ async def engagebot(settings: Settings) -> AsyncIterator[tuple[Resources, Engage
         yield resources, EngageBot(resources)
 
 
+def add_forum_tag(world: World, name: str) -> int:
+    """A tag moderators can apply to the world's forum posts; returns its id."""
+    backend = world.env.backend
+    tag_id: int = backend.snowflake()
+    tag = {
+        "id": str(tag_id),
+        "name": name,
+        "moderated": False,
+        "emoji_id": None,
+        "emoji_name": None,
+    }
+    backend.edit_channel(world.forum.id, {"available_tags": [tag]})
+    return tag_id
+
+
+async def open_forum_post(
+    world: World, title: str, author: Any, text: str, tags: tuple[int, ...] = ()
+) -> Any:
+    """A member opens a forum post: a thread whose opening message shares its id."""
+    backend = world.env.backend
+    post = backend.create_thread(
+        world.forum.id, title, author.id, applied_tags=list(tags), broadcast=False
+    )
+    starter = backend.prepare_message(post.id, author.id, text)
+    starter.id = post.id
+    backend.commit_message(starter, broadcast=False)
+    backend.announce_thread_create(post)
+    backend.announce_message_create(starter)
+    await world.env.settle()
+    return post
+
+
 async def allow_command(world: World, bot: Any, name: str, *targets: Any) -> None:
     """What a server admin does in Integrations: let these roles or members use a command."""
     commands = await bot.tree.fetch_commands()

@@ -8,7 +8,15 @@ import pytest
 import simcord
 
 from bot.app import EngageBot, Resources
-from tests.simworld import World, allow_command, build_world, rows, value
+from tests.simworld import (
+    World,
+    add_forum_tag,
+    allow_command,
+    build_world,
+    open_forum_post,
+    rows,
+    value,
+)
 from tests.test_inbox_e2e import MINUTE, cards, inbox, said, sweep
 
 pytestmark = pytest.mark.usefixtures("fail_on_discord_errors")
@@ -83,24 +91,12 @@ async def test_a_channel_target_and_a_forum_tag(
     await sweep(simcord_bot, world)
     assert len(cards(world)) == 1
 
-    backend = world.env.backend
-    solved = backend.snowflake()
-    backend.edit_channel(
-        world.forum.id,
-        {"available_tags": [{"id": str(solved), "name": "Solved", "moderated": False,
-                             "emoji_id": None, "emoji_name": None}]},
-    )  # fmt: skip
-    post = backend.create_thread(world.forum.id, "Install fails", world.bob.id, broadcast=False)
-    starter = backend.prepare_message(post.id, world.bob.id, "The installer stops at 90%")
-    starter.id = post.id
-    backend.commit_message(starter, broadcast=False)
-    backend.announce_thread_create(post)
-    backend.announce_message_create(starter)
-    await world.env.settle()
+    solved = add_forum_tag(world, "Solved")
+    post = await open_forum_post(world, "Install fails", world.bob, "The installer stops at 90%")
     assert await value(resources, f"SELECT source FROM questions WHERE message_id = {post.id}") == (
         "forum_post"
     )
-    backend.edit_channel(post.id, {"applied_tags": [str(solved)]})
+    world.env.backend.edit_channel(post.id, {"applied_tags": [str(solved)]})
     await world.env.settle()
     assert await rows(
         resources,

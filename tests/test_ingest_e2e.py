@@ -9,7 +9,7 @@ import pytest
 import simcord
 
 from bot.app import Resources
-from tests.simworld import World, build_world, rows, value
+from tests.simworld import World, add_forum_tag, build_world, open_forum_post, rows, value
 
 pytestmark = pytest.mark.usefixtures("fail_on_discord_errors")
 
@@ -134,32 +134,11 @@ async def test_threads_and_their_messages(world: World, resources: Resources) ->
 
 
 async def test_a_forum_post_with_tags(world: World, resources: Resources) -> None:
-    backend = world.env.backend
-    tag_id = backend.snowflake()
-    backend.edit_channel(
-        world.forum.id,
-        {
-            "available_tags": [
-                {
-                    "id": str(tag_id),
-                    "name": "bug",
-                    "moderated": False,
-                    "emoji_id": None,
-                    "emoji_name": None,
-                }
-            ]
-        },
-    )
+    tag_id = add_forum_tag(world, "bug")
     await world.env.settle()
-    post = backend.create_thread(
-        world.forum.id, "Crash on start", world.alice.id, applied_tags=[tag_id], broadcast=False
+    post = await open_forum_post(
+        world, "Crash on start", world.alice, "It crashes when I start it?", (tag_id,)
     )
-    starter = backend.prepare_message(post.id, world.alice.id, "It crashes when I start it?")
-    starter.id = post.id
-    backend.commit_message(starter, broadcast=False)
-    backend.announce_thread_create(post)
-    backend.announce_message_create(starter)
-    await world.env.settle()
     channel = await rows(
         resources, f"SELECT kind, parent_id, tags FROM channels WHERE id = {post.id}"
     )
