@@ -164,8 +164,7 @@ class Inbox(commands.GroupCog, group_name="inbox"):
 
     # -- the sweep ---------------------------------------------------------------------------
 
-    @commands.Cog.listener()
-    async def on_engagebot_caught_up(self, guild: discord.Guild) -> None:
+    async def after_catch_up(self, guild: discord.Guild) -> None:
         """After catching up with what happened while away, overdue items are handled at once."""
         await self.sweep([guild.id])
 

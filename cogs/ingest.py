@@ -283,8 +283,18 @@ class Ingest(commands.Cog):
 
     async def _catch_up(self, guild: discord.Guild) -> ReadReport:
         report = await self.history.recover_guild(guild)
-        # Others (the inbox) act on what happened while the bot was away only now.
-        self.bot.dispatch("engagebot_caught_up", guild)
+        # Others (the inbox, the summaries) act on what happened while the bot was away only now,
+        # inside the catch-up: caught_up() waits for them, and one failing never stops another.
+        for cog in list(self.bot.cogs.values()):
+            after = getattr(cog, "after_catch_up", None)
+            if after is None:
+                continue
+            try:
+                await after(guild)
+            except Exception:
+                log.exception(
+                    "%s after catching up on guild %s failed", cog.qualified_name, guild.id
+                )
         return report
 
     @commands.Cog.listener()

@@ -55,8 +55,7 @@ class Summaries(commands.GroupCog, group_name="summary"):
 
     # -- scheduling --------------------------------------------------------------------------
 
-    @commands.Cog.listener()
-    async def on_engagebot_caught_up(self, guild: discord.Guild) -> None:
+    async def after_catch_up(self, guild: discord.Guild) -> None:
         """Schedule the guild, then post what fell due while the bot was away (within grace)."""
         await self.reschedule(guild.id)
         await self.service.log_skipped(guild.id)
