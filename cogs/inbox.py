@@ -18,6 +18,7 @@ from bot.convert import is_staff_member, message_record
 from bot.domain.inbox import Action, InboxItem, ItemState, Refusal, describe_wait
 from bot.errors import send_ephemeral
 from bot.render.inbox import card_embed, jump_url, list_line
+from bot.render.names import Names
 from bot.services.inbox import Escalation
 
 if TYPE_CHECKING:
@@ -211,7 +212,8 @@ class Inbox(commands.GroupCog, group_name="inbox"):
         """Post the item's card, or edit it to the item's current state."""
         guild_id = item.question.guild_id
         now = discord.utils.utcnow()
-        embed, view = card_embed(item, now), card_view(item)
+        names = Names.of(self.bot.get_guild(guild_id), guild_id)
+        embed, view = card_embed(item, now, names), card_view(item)
         if item.card_message_id and item.card_channel_id:
             posted_in = self.bot.get_channel(item.card_channel_id)
             if isinstance(posted_in, discord.TextChannel | discord.Thread):
@@ -281,7 +283,10 @@ class Inbox(commands.GroupCog, group_name="inbox"):
                 await self.post_card(current)
             return
         await interaction.response.edit_message(
-            embed=card_embed(outcome, discord.utils.utcnow()), view=card_view(outcome)
+            embed=card_embed(
+                outcome, discord.utils.utcnow(), Names.of(interaction.guild, guild_id)
+            ),
+            view=card_view(outcome),
         )
         if interaction.message is not None:
             await self.service.card_posted(

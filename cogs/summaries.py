@@ -18,6 +18,7 @@ from bot.domain.guilds import WEEKDAYS
 from bot.domain.periods import last_week
 from bot.domain.summaries import DueSummary, SummaryKind, next_moment, retry_at
 from bot.errors import UserFacingError
+from bot.render.names import Names
 from bot.render.summaries import render
 from bot.services.summaries import Claimed, schedule_of
 
@@ -118,7 +119,7 @@ class Summaries(commands.GroupCog, group_name="summary"):
                 )
                 return None
             summary = await self.service.compose(guild_id, claimed.kind, claimed.due.period)
-            rendered = await render(summary, guild.name)
+            rendered = await render(summary, Names.of(guild))
             message = await channel.send(embed=rendered.embed, files=rendered.discord_files())
         except (PostFailure, discord.HTTPException) as exc:
             await self._failed(guild, claimed, _describe(exc))
@@ -178,7 +179,7 @@ class Summaries(commands.GroupCog, group_name="summary"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.ingest.writer.flush()
         summary = await self.service.compose(guild.id, SummaryKind(kind))
-        rendered = await render(summary, guild.name)
+        rendered = await render(summary, Names.of(guild))
         await interaction.followup.send(
             embed=rendered.embed, files=rendered.discord_files(), ephemeral=True
         )

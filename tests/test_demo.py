@@ -9,6 +9,8 @@ import fcntl
 import itertools
 import json
 import os
+import pty
+import queue
 import re
 import shutil
 import signal
@@ -34,7 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = 7
 WEEK = timedelta(days=7)
 CARD_TITLES = ("Unanswered question", "Answered question", "Resolved question")
-SCREENSHOT = ROOT / "docs" / "screenshots" / "demo-preview.png"
+SCREENSHOTS = {
+    name: ROOT / "docs" / "screenshots" / f"{name}.png"
+    for name in ("demo-preview", "summary-staff", "summary-public")
+}
 URL = re.compile(r"http://127\.0\.0\.1:\d+/#\S+")
 
 
@@ -198,7 +203,7 @@ def test_every_weekly_summary_matches_the_history(headless: Headless, plan: Comm
         embed = staff_post["embeds"][0]
         assert f"Asked: {week['questions']:,}" in field(embed, "Questions"), (start, week)
         members = field(embed, "Members")
-        assert f"Joined: {week['joins']:,}" in members and f"left: {week['leaves']:,}" in members
+        assert f"Joined: {week['joins']:,}" in members and f"Left: {week['leaves']:,}" in members
         assert public_post["attachments"] == ["activity.png"]
         assert staff_post["attachments"] == ["retention.png", "activity.png"]
 
@@ -302,90 +307,150 @@ VISIBLE_EMBED_TITLES = """JSON.stringify([...document.querySelectorAll('.embed-t
   .map(e => e.textContent.trim()))"""
 """The embed titles a person sees: on screen, and not under a toolbar or the composer."""
 
+MISSING_IMAGES = """JSON.stringify([...document.images]
+  .filter(i => !i.getAttribute('src') || (i.complete && i.naturalWidth === 0)).length)"""
 
-async def visible_titles(browser: str, url: str, profile: Path, shot: Path) -> list[str]:
-    process = await asyncio.create_subprocess_exec(
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--hide-scrollbars",
-        "--window-size=1280,1400",
-        "--remote-debugging-port=0",
-        f"--user-data-dir={profile}",
-        "about:blank",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        port_file = profile / "DevToolsActivePort"
-        for _ in range(200):
+MESSAGE_BOX = """(() => { const wanted = %s;
+  const found = [...document.querySelectorAll('.channel-message[data-message-id]')]
+    .filter(m => [...m.querySelectorAll('.embed-title')]
+      .some(t => t.textContent.trim().startsWith(wanted)));
+  const message = found[found.length - 1];
+  if (!message) return 'null';
+  message.scrollIntoView({block: 'start'});
+  const r = message.getBoundingClientRect();
+  return JSON.stringify({x: r.left, y: r.top, width: r.width, height: r.height}); })()"""
+"""Scrolls the newest message with an embed titled ``wanted…`` to the top; returns its box."""
+
+
+class Browser:
+    """Headless Chromium with one page, driven over the DevTools protocol."""
+
+    def __init__(self, executable: str, profile: Path) -> None:
+        self.executable, self.profile = executable, profile
+
+    async def __aenter__(self) -> Browser:
+        self.process = await asyncio.create_subprocess_exec(
+            self.executable,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--window-size=1280,2000",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={self.profile}",
+            "about:blank",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        port_file = self.profile / "DevToolsActivePort"
+        for _ in range(200):  # the browser writes its port when it listens; nothing to await
             if port_file.exists() and port_file.read_text().strip():
                 break
             await asyncio.sleep(0.1)
         port = int(port_file.read_text().split()[0])
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"http://127.0.0.1:{port}/json/list") as listed:
-                page = next(t for t in await listed.json() if t["type"] == "page")
-            async with session.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-                tools = DevTools(ws)
-                await tools.call("Page.enable")
-                await tools.call("Page.navigate", url=url)
-                titles: list[str] = []
-                for _ in range(120):
-                    await asyncio.sleep(0.25)
-                    found = await tools.call("Runtime.evaluate", expression=VISIBLE_EMBED_TITLES)
-                    titles = json.loads(found["result"].get("value") or "[]")
-                    if any(t.startswith("Moderators' week") for t in titles):
-                        break
-                await asyncio.sleep(1)  # fonts and the chart image settle
-                png = await tools.call("Page.captureScreenshot", format="png")
-                await asyncio.to_thread(shot.write_bytes, base64.b64decode(png["data"]))
-                return titles
-    finally:
-        process.terminate()
-        await process.wait()
+        self.session = aiohttp.ClientSession()
+        async with self.session.get(f"http://127.0.0.1:{port}/json/list") as listed:
+            page = next(t for t in await listed.json() if t["type"] == "page")
+        self.socket = await self.session.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0)
+        self.tools = DevTools(self.socket)
+        await self.tools.call("Page.enable")
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.socket.close()
+        await self.session.close()
+        self.process.terminate()
+        await self.process.wait()
+
+    async def evaluate(self, expression: str) -> Any:
+        found = await self.tools.call("Runtime.evaluate", expression=expression)
+        return json.loads(found["result"].get("value") or "null")
+
+    async def capture(self, url: str, wanted: str, page: Path, message: Path) -> list[str]:
+        """Opens ``url`` and waits until an embed titled ``wanted…`` is on screen with every
+        image loaded; saves the page and that embed's message as screenshots; returns the
+        embed titles a person sees."""
+        await self.tools.call("Page.navigate", url=url)
+        titles: list[str] = []
+        for attempt in range(4):
+            if attempt:  # the page asks for every chart at once and a few may be turned away
+                await self.tools.call("Page.reload")
+            for _ in range(120):  # the page renders in the browser's own time: poll it
+                await asyncio.sleep(0.25)
+                titles = await self.evaluate(VISIBLE_EMBED_TITLES) or []
+                if any(t.startswith(wanted) for t in titles):
+                    break
+            await asyncio.sleep(2)  # the charts arrive
+            if not await self.evaluate(MISSING_IMAGES):
+                break
+        png = await self.tools.call("Page.captureScreenshot", format="png")
+        await asyncio.to_thread(page.write_bytes, base64.b64decode(png["data"]))
+        box = await self.evaluate(MESSAGE_BOX % json.dumps(wanted))
+        assert box is not None, titles
+        await asyncio.sleep(0.5)  # scrolled into view: the page lays it out
+        box = await self.evaluate(MESSAGE_BOX % json.dumps(wanted))
+        png = await self.tools.call(
+            "Page.captureScreenshot", format="png", clip={**box, "scale": 1}
+        )
+        await asyncio.to_thread(message.write_bytes, base64.b64decode(png["data"]))
+        return titles
 
 
 class Interactive:
     """``engagebot demo`` as a person starts it: it prints the page's address and serves it
-    until Ctrl+C."""
+    until Ctrl+C. With ``terminal``, its input is a terminal the test types into."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, *, terminal: bool = False) -> None:
         self.out = out
+        self.keyboard, screen = pty.openpty() if terminal else (-1, subprocess.DEVNULL)
         self.process = subprocess.Popen(
             [*DEMO, "--out", str(out)],
             cwd=ROOT,
-            stdin=subprocess.DEVNULL,
+            stdin=screen,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+        if terminal:
+            os.close(screen)
         self.printed: list[str] = []
-        self.url: str | None = None
-        reader = threading.Thread(target=self._read_until_url, daemon=True)
-        reader.start()
-        reader.join(timeout=300)
+        self.urls: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.url = self.next_url()
 
-    def _read_until_url(self) -> None:
+    def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.printed.append(line)
             if (found := URL.search(line)) is not None:
-                self.url = found[0]
-                return
+                self.urls.put(found[0])
+        self.urls.put(None)
+
+    def next_url(self) -> str | None:
+        """The next preview address it prints (None if it stopped first)."""
+        try:
+            return self.urls.get(timeout=300)
+        except queue.Empty:
+            return None
+
+    def type(self, line: str) -> None:
+        os.write(self.keyboard, f"{line}\n".encode())
 
     def stop(self) -> tuple[int, str]:
-        """Ctrl+C; returns the exit status and what it printed after the address."""
+        """Ctrl+C; returns the exit status and everything it printed."""
         self.process.send_signal(signal.SIGINT)
         try:
-            rest, _ = self.process.communicate(timeout=60)
+            self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            rest, _ = self.process.communicate()
-        return self.process.returncode, rest
+            self.process.wait()
+        if self.keyboard >= 0:
+            os.close(self.keyboard)
+        while self.urls.get(timeout=60) is not None:  # until the reader saw the output's end
+            pass
+        return self.process.returncode, "".join(self.printed)
 
 
 def test_the_interactive_demo_serves_its_page_and_stops_on_ctrl_c(
@@ -400,25 +465,45 @@ def test_the_interactive_demo_serves_its_page_and_stops_on_ctrl_c(
         again = (demo.out / "transcript.json").read_text(encoding="utf-8")
         assert again == (headless.out / "transcript.json").read_text(encoding="utf-8")
     finally:
-        status, rest = demo.stop()
-    assert status == 0, "".join(demo.printed)[-2000:] + rest[-2000:]
-    assert "Stopped." in rest
+        status, printed = demo.stop()
+    assert status == 0, printed[-4000:]
+    assert "Stopped." in printed
 
 
-def test_the_preview_page_shows_the_summary_and_the_inbox_cards(tmp_path: Path) -> None:
-    browser = chromium()
-    if browser is None:
+def test_the_preview_page_shows_both_summaries_and_the_inbox_cards(tmp_path: Path) -> None:
+    """The moderators' channel first (their summary and the inbox cards), then, typed in the
+    terminal, #announcements with the members' summary; each as a screenshot."""
+    executable = chromium()
+    if executable is None:
         pytest.skip("no Chromium on this machine (CI installs Debian's chromium package)")
-    demo = Interactive(tmp_path / "out")
-    try:
+    demo = Interactive(tmp_path / "out", terminal=True)
+    shots = {name: tmp_path / f"{name}.png" for name in (*SCREENSHOTS, "demo-announcements")}
+
+    async def look() -> tuple[list[str], list[str]]:
         assert demo.url is not None, "".join(demo.printed)[-3000:]
-        shot = tmp_path / "demo-preview.png"
-        titles = asyncio.run(visible_titles(browser, demo.url, tmp_path / "profile", shot))
+        async with Browser(executable, tmp_path / "profile") as browser:
+            inbox = await browser.capture(
+                demo.url, "Moderators' week in", shots["demo-preview"], shots["summary-staff"]
+            )
+            demo.type("announcements")
+            url = await asyncio.to_thread(demo.next_url)
+            assert url is not None, "".join(demo.printed)[-3000:]
+            public = await browser.capture(
+                url, "This week in", shots["demo-announcements"], shots["summary-public"]
+            )
+        return inbox, public
+
+    try:
+        inbox, public = asyncio.run(look())
     finally:
-        demo.stop()
-    assert any(t.startswith("Moderators' week in") for t in titles), titles
-    assert any(t.startswith(CARD_TITLES) for t in titles), titles
-    assert shot.read_bytes().startswith(b"\x89PNG")
-    if os.environ.get("ENGAGEBOT_SCREENSHOTS"):  # refreshes the screenshot in docs/
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, SCREENSHOT)
+        status, printed = demo.stop()
+    assert status == 0, printed[-4000:]
+    assert "Preview of #announcements" in printed
+    assert any(t.startswith("Moderators' week in") for t in inbox), inbox
+    assert any(t.startswith(CARD_TITLES) for t in inbox), inbox
+    assert any(t.startswith("This week in") for t in public), public
+    assert not any(t.startswith(("Moderators' week", *CARD_TITLES)) for t in public), public
+    assert all(shot.read_bytes().startswith(b"\x89PNG") for shot in shots.values())
+    if os.environ.get("ENGAGEBOT_SCREENSHOTS"):  # refreshes the screenshots in docs/
+        for name, path in SCREENSHOTS.items():
+            shutil.copyfile(shots[name], path)

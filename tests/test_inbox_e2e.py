@@ -73,7 +73,11 @@ async def test_a_question_nobody_answers_becomes_a_card_and_follows_its_answer(
     assert embed.title == "Unanswered question"
     assert embed.url is not None and embed.url.endswith(f"/{world.general.id}/{question.id}")
     assert "link my account" in (embed.description or "")
-    assert f"<@{world.alice.id}>" in [f.value for f in embed.fields]
+    # Who and where by name: a mention in an embed is a raw id to a client that lacks the member.
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Asked by"] == f"**{world.alice.name}**"
+    channel_url = f"https://discord.com/channels/{world.guild.id}/{world.general.id}"
+    assert fields["In"] == f"[#{world.general.name}]({channel_url})"
     assert buttons(card) == ["Claim", "Resolved", "Dismiss", "Snooze 1 h", "Snooze 4 h",
                              "Snooze 24 h"]  # fmt: skip
     await sweep(simcord_bot, world)
@@ -85,7 +89,7 @@ async def test_a_question_nobody_answers_becomes_a_card_and_follows_its_answer(
     [card] = cards(world)
     assert card.embeds[0].title == "Answered question"
     status = card.embeds[0].fields[-1].value or ""
-    assert f"<@{world.bob.id}>" in status and "1 h 20 min" in status
+    assert f"**{world.bob.name}**" in status and "1 h 20 min" in status
     assert buttons(card) == []
     assert await value(resources, "SELECT state FROM inbox_items") == "answered"
     assert await rows(resources, "SELECT first_responder_id, state FROM questions") == [
@@ -109,7 +113,7 @@ async def test_staff_claim_snooze_and_resolve_and_others_are_refused(
     await world.mod.click(card, label="Claim")
     [card] = cards(world)
     assert card.embeds[0].title == "Unanswered question (claimed)"
-    assert f"<@{world.mod.id}>" in (card.embeds[0].fields[-1].value or "")
+    assert f"**{world.mod.name}**" in (card.embeds[0].fields[-1].value or "")
 
     await world.mod.click(card, label="Snooze 1 h")
     [card] = cards(world)

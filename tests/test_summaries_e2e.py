@@ -58,7 +58,10 @@ async def configure(world: World, bot: EngageBot) -> tuple[Any, Any]:
 async def play_a_week(world: World) -> int:
     """Monday 5 to Sunday 11 January: three members talk; returns the messages sent."""
     await until(world.env, datetime(2026, 1, 5, 8, tzinfo=UTC))
-    sent = 0
+    asker, helper = world.members[:2]
+    question = await asker.send(world.general, "How do I join the community night?")
+    await helper.send(world.general, "Sign up in the events channel.", reply_to=question)
+    sent = 2
     for day in range(7):
         for member in world.members[: 1 + day % 3]:
             await member.send(world.general, f"day {day} from {member.name}")
@@ -92,7 +95,16 @@ async def test_both_summaries_appear_at_the_scheduled_moment_once(
     assert f"**{sent}** messages from **3** members" in (embed.description or "")
     assert "Mon 05 Jan – Sun 11 Jan 2026 (UTC)" in (embed.description or "")
     assert [a.filename for a in public.attachments] == ["activity.png"]
+    # Members and channels by name, readable in any client (and as a link to the channel).
+    fields = {f.name: f.value or "" for f in embed.fields}
+    general = f"https://discord.com/channels/{world.guild.id}/{world.general.id}"
+    assert fields["Busiest channels"] == f"[#{world.general.name}]({general}) · {sent}"
+    helper = world.members[1]
+    assert fields["Top helpers"] == f"Thank you **{helper.name}** for answering questions!"
     assert staff.embeds[0].title == "Moderators' week in Engage Test"
+    # The first 7 days of the week before's joiners: this week's are still under way.
+    newcomers = next(f.value for f in staff.embeds[0].fields if f.name == "Newcomers")
+    assert (newcomers or "").startswith("Joined 29 Dec – 04 Jan:\nActivation: ")
     assert await run_due(simcord_bot, world) == []
     runs = await rows(
         resources, "SELECT kind, state, attempts FROM summary_runs WHERE state = 'posted'"

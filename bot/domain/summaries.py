@@ -149,3 +149,6 @@ class Summary:
     at_risk: AtRiskReport | None = None
     backlog: tuple[InboxItem, ...] = ()
     backlog_total: int = 0
+    newcomers: Overview | None = None
+    """The week before ``period``: its joiners' first 7 days have passed, so their activation
+    and fast churn are known (the moderators' summary)."""

@@ -7,6 +7,7 @@ from datetime import datetime
 import discord
 
 from bot.domain.inbox import InboxItem, ItemState, describe_wait
+from bot.render.names import Names
 
 EXCERPT_LIMIT = 400
 
@@ -50,29 +51,29 @@ def excerpt(text: str | None) -> str:
     return "> " + discord.utils.escape_mentions(text)
 
 
-def status_line(item: InboxItem, now: datetime) -> str:
+def status_line(item: InboxItem, now: datetime, names: Names) -> str:
     q = item.question
     state = item.state
     if state is ItemState.CLAIMED and item.claimed_by is not None:
-        return f"Claimed by <@{item.claimed_by}>."
+        return f"Claimed by {names.member(item.claimed_by)}."
     if state is ItemState.SNOOZED and item.snoozed_until is not None:
         return f"Snoozed until {timestamp(item.snoozed_until, 't')}."
     if state is ItemState.ANSWERED and q.first_response_at is not None:
-        who = f"<@{q.first_responder_id}>" if q.first_responder_id else "someone"
+        who = names.member(q.first_responder_id) if q.first_responder_id else "someone"
         return f"Answered by {who} after {describe_wait(q.first_response_at - q.asked_at)}."
     if state is ItemState.RESOLVED:
-        who = f" by <@{item.closed_by}>" if item.closed_by else ""
+        who = f" by {names.member(item.closed_by)}" if item.closed_by else ""
         how = f" ({q.resolution.replace('_', ' ')})" if q.resolution else ""
         return f"Resolved{who}{how}."
     if state is ItemState.DISMISSED:
-        who = f" by <@{item.closed_by}>" if item.closed_by else ""
+        who = f" by {names.member(item.closed_by)}" if item.closed_by else ""
         return f"Dismissed{who}."
     if state is ItemState.WITHDRAWN:
         return "The asker deleted the question before anyone answered."
     return f"Waiting for {describe_wait(now - q.asked_at)}; nobody has answered yet."
 
 
-def card_embed(item: InboxItem, now: datetime) -> discord.Embed:
+def card_embed(item: InboxItem, now: datetime, names: Names) -> discord.Embed:
     q = item.question
     where = q.thread_id if q.thread_id is not None else q.channel_id
     embed = discord.Embed(
@@ -82,16 +83,17 @@ def card_embed(item: InboxItem, now: datetime) -> discord.Embed:
         colour=_COLOURS[item.state],
         timestamp=q.asked_at,
     )
-    embed.add_field(name="Asked by", value=f"<@{q.asker_id}>")
-    embed.add_field(name="In", value=f"<#{where}>")
+    embed.add_field(name="Asked by", value=names.member(q.asker_id))
+    embed.add_field(name="In", value=names.channel(where))
     embed.add_field(name="Asked", value=timestamp(q.asked_at))
-    embed.add_field(name="Status", value=status_line(item, now), inline=False)
+    embed.add_field(name="Status", value=status_line(item, now, names), inline=False)
     escalated = " · escalated to staff" if item.escalated_at else ""
     embed.set_footer(text=f"Inbox item {item.item_id} · target {q.target_minutes} min{escalated}")
     return embed
 
 
 def list_line(item: InboxItem, now: datetime) -> str:
+    """A line of ``/inbox list`` (message text, where mentions always show as names)."""
     q = item.question
     where = q.thread_id if q.thread_id is not None else q.channel_id
     return (

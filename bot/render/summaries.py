@@ -14,6 +14,7 @@ from bot.domain.summaries import Summary, SummaryKind
 from bot.render import charts
 from bot.render.figures import WEEKDAYS, Kind, change_text, figure_text
 from bot.render.inbox import jump_url
+from bot.render.names import Names
 
 PUBLIC_COLOUR = discord.Colour.from_rgb(88, 101, 242)
 STAFF_COLOUR = discord.Colour.from_rgb(250, 166, 26)
@@ -62,14 +63,42 @@ def period_text(period: Period) -> str:
     return f"{period.first_day:%a %d %b} – {period.last_day:%a %d %b %Y} ({period.timezone})"
 
 
-def _mentions(user_ids: list[int], limit: int = 5) -> str:
-    return ", ".join(f"<@{u}>" for u in user_ids[:limit]) or "—"
+def _newcomers(summary: Summary) -> str:
+    """The first 7 days of the week before's joiners (this week's are still under way), and the
+    latest week-1 retention of the cohort table."""
+    lines = []
+    if summary.newcomers is not None:
+        joined = summary.newcomers.period
+        lines += [
+            f"Joined {joined.first_day:%d %b} – {joined.last_day:%d %b}:",
+            f"Activation: {rate_text(summary.newcomers.activation_rate)}",
+            f"Fast churn: {rate_text(summary.newcomers.fast_churn_rate)}",
+        ]
+    retention = summary.retention.week_1_retention if summary.retention else None
+    shown = f"{retention * 100:.0f}%" if retention is not None else "n/a"
+    lines.append(f"Week-1 retention: {shown}")
+    return "\n".join(lines)
 
 
-async def render(summary: Summary, guild_name: str) -> RenderedSummary:
+def whole_lines(lines: list[str], total: int, more: str, limit: int = 1024) -> str:
+    """As many whole lines as fit in an embed field (a cut link would show as raw Markdown),
+    then ``more`` with how many of ``total`` were left out."""
+    kept: list[str] = []
+    for line in lines:
+        left_out = total - len(kept) - 1
+        tail = f"\n{more.format(left_out)}" if left_out > 0 else ""
+        if len("\n".join([*kept, line])) + len(tail) > limit:
+            break
+        kept.append(line)
+    if total > len(kept):
+        kept.append(more.format(total - len(kept)))
+    return "\n".join(kept)
+
+
+async def render(summary: Summary, names: Names) -> RenderedSummary:
     if summary.kind is SummaryKind.PUBLIC:
-        return await _public(summary, guild_name)
-    return await _staff(summary, guild_name)
+        return await _public(summary, names)
+    return await _staff(summary, names)
 
 
 async def _activity_png(summary: Summary) -> bytes:
@@ -83,20 +112,20 @@ async def _activity_png(summary: Summary) -> bytes:
     )
 
 
-async def _public(summary: Summary, guild_name: str) -> RenderedSummary:
+async def _public(summary: Summary, names: Names) -> RenderedSummary:
     o = summary.overview
     embed = discord.Embed(
-        title=f"This week in {guild_name}",
+        title=f"This week in {names.guild_name}",
         description=(
             f"**{number(o.messages)}** messages from **{number(o.active_members)}** members"
             f"{versus(o.messages)}.\n{period_text(summary.period)}"
         ),
         colour=PUBLIC_COLOUR,
     )
-    channels = [f"<#{c.id}> · {c.messages:,}" for c in o.top_channels[:3]]
+    channels = [f"{names.channel(c.id)} · {c.messages:,}" for c in o.top_channels[:3]]
     embed.add_field(name="Busiest channels", value="\n".join(channels) or "—", inline=True)
     helpers = [h.user_id for h in (*summary.helpers.community, *summary.helpers.staff)]
-    thanks = f"Thank you {_mentions(helpers)} for answering questions!" if helpers else "—"
+    thanks = f"Thank you {names.members(helpers, 5)} for answering questions!" if helpers else "—"
     embed.add_field(name="Top helpers", value=thanks, inline=True)
     joins = o.joins.current or 0
     welcome = f"Welcome to the {joins:,.0f} members who joined!" if joins else "—"
@@ -117,10 +146,10 @@ async def _public(summary: Summary, guild_name: str) -> RenderedSummary:
     return RenderedSummary(embed, (("activity.png", png),))
 
 
-async def _staff(summary: Summary, guild_name: str) -> RenderedSummary:
+async def _staff(summary: Summary, names: Names) -> RenderedSummary:
     o = summary.overview
     embed = discord.Embed(
-        title=f"Moderators' week in {guild_name}",
+        title=f"Moderators' week in {names.guild_name}",
         description=period_text(summary.period),
         colour=STAFF_COLOUR,
     )
@@ -142,33 +171,25 @@ async def _staff(summary: Summary, guild_name: str) -> RenderedSummary:
         ),
         inline=True,
     )
+    embed.add_field(name="Newcomers", value=_newcomers(summary), inline=True)
     embed.add_field(
         name="Members",
         value=(
-            f"Joined: {count_text(o.joins)} · left: {count_text(o.leaves)}\n"
-            f"Activation (7 days): {rate_text(o.activation_rate)}\n"
-            f"Fast churn: {rate_text(o.fast_churn_rate)} · churn: {rate_text(o.churn_rate)}"
+            f"Joined: {count_text(o.joins)}\n"
+            f"Left: {count_text(o.leaves)}\n"
+            f"Churn: {rate_text(o.churn_rate)}"
         ),
-        inline=True,
-    )
-    retention = summary.retention.week_1_retention if summary.retention else None
-    embed.add_field(
-        name="Week-1 retention",
-        value=f"{retention * 100:.0f}%" if retention is not None else "n/a",
-        inline=True,
+        inline=False,
     )
     if summary.backlog:
         lines = [
             f"[{describe_wait(summary.period.end - i.question.asked_at)} old]({jump_url(i)}) "
-            f"<#{i.question.thread_id or i.question.channel_id}>"
+            f"{names.channel(i.question.thread_id or i.question.channel_id)}"
             for i in summary.backlog
         ]
-        more = summary.backlog_total - len(summary.backlog)
-        if more > 0:
-            lines.append(f"…and {more} more (`/inbox list`)")
         embed.add_field(
             name=f"Unanswered backlog ({summary.backlog_total})",
-            value="\n".join(lines)[:1024],
+            value=whole_lines(lines, summary.backlog_total, "…and {} more (`/inbox list`)"),
             inline=False,
         )
     else:
@@ -176,7 +197,7 @@ async def _staff(summary: Summary, guild_name: str) -> RenderedSummary:
     quiet = [m.user_id for m in summary.at_risk.went_quiet] if summary.at_risk else []
     embed.add_field(
         name=f"Went quiet ({len(quiet)})",
-        value=_mentions(quiet, 10) if quiet else "Nobody.",
+        value=names.members(quiet, 10) if quiet else "Nobody.",
         inline=False,
     )
     files: list[tuple[str, bytes]] = [("activity.png", await _activity_png(summary))]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.guilds import GuildSettings
 from bot.domain.inbox import ItemState
-from bot.domain.periods import Period, last_week
+from bot.domain.periods import Period, last_week, previous
 from bot.domain.summaries import (
     DEFAULT_GRACE,
     DueSummary,
@@ -169,6 +169,7 @@ class SummaryService:
             at_risk=await self.stats.at_risk(guild_id),
             backlog=tuple(backlog),
             backlog_total=total,
+            newcomers=await self.stats.overview(guild_id, previous(period)),
         )
 
     async def posted(self, claimed: Claimed, channel_id: int, message_id: int) -> None:
