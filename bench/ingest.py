@@ -47,6 +47,7 @@ from bot.app import EngageBot, open_resources, required_intents
 from bot.convert import channel_record, guild_record
 from bot.domain.snowflakes import snowflake_at
 from bot.settings import DatabaseSettings, DiscordSettings, Settings
+from cogs.ingest import WAITING_FOR_WRITER
 from storage import tables as t
 from storage.writer import QUEUE_CAPACITY
 
@@ -59,7 +60,7 @@ CHANNELS = [GUILD + 1000 + i for i in range(20)]
 ROLES = [GUILD + 500 + i for i in range(10)]
 READY_TIMEOUT = 0.05
 SAMPLES = 10
-LISTENERS = frozenset({"discord.py: on_message"})
+LISTENERS = frozenset({"discord.py: on_message", WAITING_FOR_WRITER})
 FORMATS = (",.0f", ".1f", ".2f", ".1f", ".1f")
 LINES = [
     *("yeah that makes sense", "lol", "thanks! that worked", "same here", "nice one 🎉"),

@@ -183,6 +183,39 @@ class EngageBot(commands.AutoShardedBot):
         self.metrics_server: MetricsServer | None = None
         self.app_id = f"engagebot-{id(self):x}"
         self.scheduler = scheduling.build_scheduler()
+        self.sync_handlers: dict[str, list[Callable[..., None]]] = {}
+        """Per event name, functions called synchronously as the event is dispatched."""
+
+    def add_sync_handler(self, event_name: str, handler: Callable[..., None]) -> None:
+        self.sync_handlers.setdefault(event_name, []).append(handler)
+
+    def remove_sync_handler(self, event_name: str, handler: Callable[..., None]) -> None:
+        handlers = self.sync_handlers.get(event_name, [])
+        if handler in handlers:
+            handlers.remove(handler)
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        """Synchronous handlers first, in the order events arrive (so, for example, a cache is
+        forgotten before the next message reads it). A new message goes only to them when
+        nothing else listens for it: no task per message and no prefix-command parsing
+        (engagebot has slash commands only), which keeps the gateway's hot path short."""
+        handlers = self.sync_handlers.get(event_name)
+        if handlers:
+            for handler in handlers:
+                try:
+                    handler(*args)
+                except Exception:
+                    log.exception("handling %s failed", event_name)
+            if (
+                event_name == "message"
+                and not self._listeners.get("message")
+                and not self.extra_events.get("on_message")
+            ):
+                return
+        super().dispatch(event_name, *args, **kwargs)
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: nothing to parse in messages."""
 
     async def setup_hook(self) -> None:
         for name in self.extensions_to_load:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import discord
@@ -86,7 +87,7 @@ def is_staff_member(
     member: discord.Member, channel: object, staff_role_ids: frozenset[int]
 ) -> bool:
     """Staff (METRICS.md): Manage Server or Manage Messages in the channel, or a staff role."""
-    if staff_role_ids and any(role.id in staff_role_ids for role in member.roles):
+    if any(member.get_role(role_id) is not None for role_id in staff_role_ids):
         return True
     permissions_for = getattr(channel, "permissions_for", None)
     permissions = (
@@ -95,12 +96,42 @@ def is_staff_member(
     return permissions.manage_guild or permissions.manage_messages
 
 
+class StaffCheck:
+    """``is_staff_member``, remembered per (member, channel, staff roles).
+
+    Computing a member's permissions in a channel is the costliest step of turning a message
+    into a record, and it runs for the author and everyone mentioned. The answer changes only
+    when roles, channels, the guild or the member change: ``forget`` is called on each of those.
+    """
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[int, int, bool, frozenset[int]], bool] = {}
+
+    def __call__(
+        self, member: discord.Member, channel: object, staff_role_ids: frozenset[int]
+    ) -> bool:
+        place = getattr(channel, "id", 0)
+        key = (member.id, place, member.is_timed_out(), staff_role_ids)
+        known = self._known.get(key)
+        if known is None:
+            if len(self._known) >= self.LIMIT:
+                self._known.clear()
+            known = self._known[key] = is_staff_member(member, channel, staff_role_ids)
+        return known
+
+    def forget(self) -> None:
+        self._known.clear()
+
+
 def message_record(
     message: discord.Message,
     bot_user_id: int | None,
     *,
     keep_content: bool = True,
     staff_role_ids: frozenset[int] = frozenset(),
+    is_staff: Callable[[discord.Member, object, frozenset[int]], bool] | None = None,
 ) -> MessageRecord | None:
     """None for messages outside guilds. ``counted`` here only says human and not system."""
     guild = message.guild
@@ -129,11 +160,10 @@ def message_record(
         elif message.type in _REPLY_TYPES:
             reply_to_id = reference.message_id
     mentioned = tuple(user.id for user in message.mentions)
-    author_is_staff = isinstance(author, discord.Member) and is_staff_member(
-        author, channel, staff_role_ids
-    )
+    staff = is_staff or is_staff_member
+    author_is_staff = isinstance(author, discord.Member) and staff(author, channel, staff_role_ids)
     mentions_staff = any(role.id in staff_role_ids for role in message.role_mentions) or any(
-        isinstance(user, discord.Member) and is_staff_member(user, channel, staff_role_ids)
+        isinstance(user, discord.Member) and staff(user, channel, staff_role_ids)
         for user in message.mentions
         if user.id != author.id
     )

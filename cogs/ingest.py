@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
 from bot.convert import (
+    StaffCheck,
     channel_record,
     emoji_key,
     guild_record,
@@ -24,10 +25,12 @@ from bot.convert import (
 )
 from bot.domain.records import (
     ChannelDeleted,
+    Event,
     MemberEvent,
     MemberEventKind,
     MemberRecord,
     MessageDelete,
+    MessageRecord,
     ReactionAdd,
     ReactionClear,
     ReactionRemove,
@@ -39,6 +42,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+STAFF_CHANGES = (
+    *("member_update", "guild_update", "guild_role_create", "guild_role_update"),
+    *("guild_role_delete", "guild_channel_update", "guild_channel_delete", "thread_update"),
+)
+"""Events after which who is staff where may differ (roles, permissions, overwrites, owner)."""
+
+CHANNEL_CHANGES = ("guild_channel_create", "guild_channel_update", "thread_create", "thread_update")
+
+WAITING_FOR_WRITER = "engagebot: message waiting for the writer"
+"""The name of a task holding a message until the writer has room (the bench counts them)."""
+
 
 class Ingest(commands.Cog):
     def __init__(self, bot: EngageBot) -> None:
@@ -47,8 +61,25 @@ class Ingest(commands.Cog):
         self.history = bot.history
         self._tasks: set[asyncio.Task[object]] = set()
         self._recovering: dict[int, asyncio.Task[object]] = {}
+        self.staff = StaffCheck()
+
+    def _sync_handlers(self) -> list[tuple[str, Any]]:
+        forget = self._forget_staff
+        return [
+            ("message", self.message_created),
+            *((name, self.channel_changed) for name in CHANNEL_CHANGES),
+            ("guild_channel_delete", self.channel_gone),
+            ("raw_thread_delete", self.thread_gone),
+            *((name, forget) for name in STAFF_CHANGES),
+        ]
+
+    async def cog_load(self) -> None:
+        for name, handler in self._sync_handlers():
+            self.bot.add_sync_handler(name, handler)
 
     async def cog_unload(self) -> None:
+        for name, handler in self._sync_handlers():
+            self.bot.remove_sync_handler(name, handler)
         for task in self._tasks:
             task.cancel()
 
@@ -71,18 +102,38 @@ class Ingest(commands.Cog):
 
     # -- messages ----------------------------------------------------------------------------
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
+    def message_created(self, message: discord.Message) -> None:
+        """A new message, called by the bot's dispatch as it arrives: with the guild's settings
+        at hand and room in the writer's buffer, it is queued with nothing awaited and no task,
+        which keeps the gateway's hot path short; otherwise a task waits for both."""
         guild = message.guild
         if guild is None:
             return
-        view = self.ingest.cached_view(guild.id) or await self.ingest.view(guild.id)
-        user = self.bot.user
-        record = message_record(
-            message, user.id if user else None, staff_role_ids=view.settings.staff_role_ids
-        )
+        view = self.ingest.cached_view(guild.id)
+        if view is not None:
+            record = self._record(message, view.settings.staff_role_ids)
+            if record is None:
+                return
+            self._queue(self.ingest.accept_message(view, record))
+            return
+        self._background(self._message_later(guild.id, message), WAITING_FOR_WRITER)
+
+    def _forget_staff(self, *_: object) -> None:
+        self.staff.forget()
+
+    async def _message_later(self, guild_id: int, message: discord.Message) -> None:
+        view = await self.ingest.view(guild_id)
+        record = self._record(message, view.settings.staff_role_ids)
         if record is not None:
             await self.ingest.message(record)
+
+    def _record(
+        self, message: discord.Message, staff_role_ids: frozenset[int]
+    ) -> MessageRecord | None:
+        user = self.bot.user
+        return message_record(
+            message, user.id if user else None, staff_role_ids=staff_role_ids, is_staff=self.staff
+        )
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
@@ -90,10 +141,7 @@ class Ingest(commands.Cog):
             return
         # No edited_at: an embed resolving, not an edit by the author (the service skips it).
         view = self.ingest.cached_view(payload.guild_id) or await self.ingest.view(payload.guild_id)
-        user = self.bot.user
-        record = message_record(
-            payload.message, user.id if user else None, staff_role_ids=view.settings.staff_role_ids
-        )
+        record = self._record(payload.message, view.settings.staff_role_ids)
         if record is not None:
             await self.ingest.message_edited(record)
 
@@ -238,35 +286,25 @@ class Ingest(commands.Cog):
 
     # -- channels and threads ----------------------------------------------------------------
 
-    @commands.Cog.listener()
-    async def on_guild_channel_create(self, channel: discord.abc.GuildChannel) -> None:
-        await self.ingest.channels_seen([channel_record(channel)])
+    # Called synchronously as the events arrive (see ``cog_load``): the next message in a new
+    # thread or forum post must already find it in the guild's settings.
 
-    @commands.Cog.listener()
-    async def on_guild_channel_update(
-        self, _before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
-    ) -> None:
-        await self.ingest.channels_seen([channel_record(after)])
+    def channel_changed(self, *channels: discord.abc.GuildChannel | discord.Thread) -> None:
+        """A channel or thread created (one argument) or updated (before, after)."""
+        self._queue(self.ingest.accept_channels([channel_record(channels[-1])]))
 
-    @commands.Cog.listener()
-    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        await self.ingest.channel_deleted(
-            ChannelDeleted(channel.guild.id, channel.id, discord.utils.utcnow())
-        )
+    def channel_gone(self, channel: discord.abc.GuildChannel) -> None:
+        event = ChannelDeleted(channel.guild.id, channel.id, discord.utils.utcnow())
+        self._queue(self.ingest.accept_channel_deleted(event))
 
-    @commands.Cog.listener()
-    async def on_thread_create(self, thread: discord.Thread) -> None:
-        await self.ingest.channels_seen([channel_record(thread)])
+    def thread_gone(self, payload: discord.RawThreadDeleteEvent) -> None:
+        event = ChannelDeleted(payload.guild_id, payload.thread_id, discord.utils.utcnow())
+        self._queue(self.ingest.accept_channel_deleted(event))
 
-    @commands.Cog.listener()
-    async def on_thread_update(self, _before: discord.Thread, after: discord.Thread) -> None:
-        await self.ingest.channels_seen([channel_record(after)])
-
-    @commands.Cog.listener()
-    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
-        await self.ingest.channel_deleted(
-            ChannelDeleted(payload.guild_id, payload.thread_id, discord.utils.utcnow())
-        )
+    def _queue(self, events: Sequence[Event]) -> None:
+        """Into the writer's buffer now, or, while it is full, from a task that waits."""
+        if events and not self.ingest.writer.offer(events):
+            self._background(self.ingest.writer.put_many(events), WAITING_FOR_WRITER)
 
     # -- guilds and sessions -----------------------------------------------------------------
 

@@ -86,6 +86,8 @@ class EventWriter:
         self._batch_full = asyncio.Event()
         self._space = asyncio.Event()
         self._space.set()
+        self._waiting = 0
+        """Producers waiting in ``put`` for space."""
         self._progress = asyncio.Condition()
         self._flush_now = False
         self._task: asyncio.Task[None] | None = None
@@ -128,10 +130,24 @@ class EventWriter:
 
     async def put(self, event: Event) -> None:
         """Queue one event; waits (back-pressure) only while the buffer is full."""
-        while len(self._buffer) >= self.capacity:
-            self._space.clear()
-            await self._space.wait()
+        if len(self._buffer) >= self.capacity or self._waiting:
+            self._waiting += 1
+            try:
+                while len(self._buffer) >= self.capacity:
+                    self._space.clear()
+                    await self._space.wait()
+            finally:
+                self._waiting -= 1
         self._append(event)
+
+    def offer(self, events: Sequence[Event]) -> bool:
+        """Queue ``events`` now if they fit and nobody is waiting for space (so the order holds);
+        False (nothing queued) otherwise: then ``put_many`` them."""
+        if self._waiting or len(self._buffer) + len(events) > self.capacity:
+            return False
+        for event in events:
+            self._append(event)
+        return True
 
     async def put_many(self, events: Sequence[Event]) -> None:
         for event in events:

@@ -175,6 +175,29 @@ async def test_members_join_leave_get_banned_and_change_roles(
     assert {r[0] for r in left} >= {newcomer.id, world.bob.id}
 
 
+async def test_each_message_is_from_staff_as_its_author_was_when_it_was_sent(
+    world: World, resources: Resources
+) -> None:
+    """Who is staff where is remembered between messages, and forgotten when roles change."""
+    newcomer = world.guild.add_member(world.env.create_user("newcomer"))
+    await world.env.settle()
+    backend, sent = world.env.backend, []
+    sent.append(await newcomer.send(world.general, "how do I get the event role?"))
+    backend.add_member_role(world.guild.id, newcomer.id, world.staff_role.id)
+    await world.env.settle()
+    sent.append(await newcomer.send(world.general, "how do I get the event role?"))
+    backend.remove_member_role(world.guild.id, newcomer.id, world.staff_role.id)
+    await world.env.settle()
+    sent.append(await newcomer.send(world.general, "how do I get the event role?"))
+    ids = ", ".join(str(m.id) for m in sent)
+    found = await rows(
+        resources, f"SELECT author_is_staff FROM messages WHERE id IN ({ids}) ORDER BY id"
+    )
+    assert found == [(False,), (True,), (False,)]
+    asked = await rows(resources, f"SELECT message_id FROM questions WHERE message_id IN ({ids})")
+    assert sorted(asked) == [(sent[0].id,), (sent[2].id,)]  # staff never ask
+
+
 async def test_channels_created_renamed_and_deleted(world: World, resources: Resources) -> None:
     backend = world.env.backend
     created = backend.create_channel(world.guild.id, "announcements")

@@ -274,6 +274,29 @@ async def test_a_full_queue_makes_producers_wait_and_loses_nothing(engine: Async
     assert await scalar(engine, "SELECT count(*) FROM messages") == 16
 
 
+async def test_offer_queues_at_once_only_with_room_and_nobody_waiting(engine: AsyncEngine) -> None:
+    recorder = _Recorder()
+    recorder.gate = asyncio.Event()
+    async with EventWriter(
+        engine, batch_size=5, capacity=10, max_delay=3600, on_batch=recorder
+    ) as writer:
+        await writer.put_many([msg(n) for n in range(5)])
+        await asyncio.wait_for(recorder.arrived.wait(), timeout=10)  # the writer is now held
+        assert writer.offer([msg(n) for n in range(5, 13)])
+        assert not writer.offer([msg(13), msg(14), msg(15)]), "three more do not fit"
+        assert writer.offer([msg(13), msg(14)]) and writer.pending == 10
+        blocked = asyncio.create_task(writer.put(msg(15)))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not blocked.done()
+        assert not writer.offer([msg(16)])
+        recorder.gate.set()
+        await asyncio.wait_for(blocked, timeout=10)
+        assert writer.offer([msg(16)])
+    assert writer.stats.written == 17
+    assert await scalar(engine, "SELECT count(*) FROM messages") == 17
+
+
 async def test_close_writes_what_is_still_queued(engine: AsyncEngine) -> None:
     writer = await write_all(engine, [msg(n) for n in range(7)], max_delay=3600)
     assert writer.stats.written == 7

@@ -19,6 +19,7 @@ same links, and the first response of a question is the earliest of its links.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -107,11 +108,14 @@ class LinkContext:
             return
         self.questions[question.message_id] = question
         place = self._by_place.setdefault(question.place, [])
-        place.append(question)
-        place.sort(key=lambda q: (q.asked_at, q.message_id))
+        insort(place, question, key=_asked_order)
 
     def in_place(self, place: int) -> Sequence[AskedQuestion]:
         return self._by_place.get(place, ())
+
+
+def _asked_order(question: AskedQuestion) -> tuple[datetime, int]:
+    return question.asked_at, question.message_id
 
 
 def link_response(message: PostedMessage, context: LinkContext) -> list[ResponseLink]:

@@ -152,17 +152,23 @@ class IngestService:
         await self.writer.put(record)
 
     async def channels_seen(self, records: Iterable[ChannelRecord]) -> None:
+        await self.writer.put_many(self.accept_channels(records))
+
+    def accept_channels(self, records: Iterable[ChannelRecord]) -> list[Event]:
+        """Channels as they now are, known at once to the guild's settings (with nothing
+        awaited, so the next message reads them); returns what to store."""
+        events: list[Event] = []
         for record in records:
             view = self._views.get(record.guild_id)
             if view is not None:
                 known = view.channels.get(record.channel_id)
                 view.channels[record.channel_id] = _channel_settings(record, known)
-            await self.writer.put(record)
+            events.append(record)
             if record.kind is ChannelKind.FORUM_POST and any(
                 tag.casefold() in SOLVED_TAGS for tag in record.tags
             ):
                 # A forum post's opening message has the post's id: tagging it solved resolves.
-                await self.writer.put(
+                events.append(
                     QuestionResolved(
                         record.guild_id,
                         record.channel_id,
@@ -171,18 +177,29 @@ class IngestService:
                         Resolution.FORUM_TAG,
                     )
                 )
+        return events
 
     async def channel_deleted(self, event: ChannelDeleted) -> None:
+        await self.writer.put_many(self.accept_channel_deleted(event))
+
+    def accept_channel_deleted(self, event: ChannelDeleted) -> list[Event]:
         view = self._views.get(event.guild_id)
         if view is not None and event.channel_id in view.channels:
             view.channels[event.channel_id] = replace(view.channels[event.channel_id], deleted=True)
-        await self.writer.put(event)
+        return [event]
 
     async def message(self, record: MessageRecord) -> None:
         """A message as Discord gave it; counted, question and content are decided here."""
         view = self._views.get(record.guild_id) or await self.view(record.guild_id)
+        events = self.accept_message(view, record)
+        if events:
+            await self.writer.put_many(events)
+
+    def accept_message(self, view: GuildView, record: MessageRecord) -> tuple[Event, ...]:
+        """What a new message stores, with nothing awaited (the gateway's hot path): the record
+        as kept (counted, content, inferred parent) and its question, if it asks one."""
         if record.author_id in view.opted_out:
-            return
+            return ()
         counted = self._counted(view, record)
         source = self.question_source(view, record, record.content) if counted else None
         content = kept_text(
@@ -196,9 +213,9 @@ class IngestService:
             record = replace(
                 record, counted=counted, content=content, inferred_reply_to_id=inferred
             )
-        await self.writer.put(record)
-        if source is not None:
-            await self.writer.put(self.question(view, record, source))
+        if source is None:
+            return (record,)
+        return record, self.question(view, record, source)
 
     def question(
         self, view: GuildView, record: MessageRecord, source: QuestionSource
