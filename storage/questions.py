@@ -325,14 +325,18 @@ async def _context(conn: AsyncConnection, messages: Sequence[PostedMessage]) -> 
     channels = {m.channel_id for m in (*messages, *targets) if m.thread_id is None}
     times = [m.created_at for m in (*messages, *targets)]
     low, high = min(times) - _WINDOW, max(times)
+    # In a channel, only a mentioned member's question (the mention rule) or a reply target's
+    # author's (the exchange rule) can be answered: a busy channel has many more.
+    askers = {u for m in messages for u in m.mention_user_ids} | {t.author_id for t in targets}
     conditions: list[ColumnElement[bool]] = []
     if threads:
         conditions.append(q.thread_id.in_(threads))
-    if channels:
+    if channels and askers:
         conditions.append(
             and_(
                 q.channel_id.in_(channels),
                 q.thread_id.is_(None),
+                q.asker_id.in_(askers),
                 q.asked_at >= low,
                 q.asked_at <= high,
             )

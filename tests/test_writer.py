@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -254,14 +255,22 @@ async def test_a_lone_event_is_written_after_the_delay(engine: AsyncEngine) -> N
     assert recorder.batches == [1]
 
 
-async def test_a_full_queue_makes_producers_wait_and_loses_nothing(engine: AsyncEngine) -> None:
+@contextlib.asynccontextmanager
+async def held_writer(engine: AsyncEngine) -> AsyncIterator[tuple[EventWriter, _Recorder]]:
+    """A writer with room for 10 events, held while it writes its first batch of 5 (until the
+    recorder's gate opens)."""
     recorder = _Recorder()
     recorder.gate = asyncio.Event()
     async with EventWriter(
         engine, batch_size=5, capacity=10, max_delay=3600, on_batch=recorder
     ) as writer:
         await writer.put_many([msg(n) for n in range(5)])
-        await asyncio.wait_for(recorder.arrived.wait(), timeout=10)  # the writer is now held
+        await asyncio.wait_for(recorder.arrived.wait(), timeout=10)
+        yield writer, recorder
+
+
+async def test_a_full_queue_makes_producers_wait_and_loses_nothing(engine: AsyncEngine) -> None:
+    async with held_writer(engine) as (writer, recorder):
         await writer.put_many([msg(n) for n in range(5, 15)])  # fills the buffer to capacity
         blocked = asyncio.create_task(writer.put(msg(15)))
         for _ in range(20):
@@ -275,13 +284,7 @@ async def test_a_full_queue_makes_producers_wait_and_loses_nothing(engine: Async
 
 
 async def test_offer_queues_at_once_only_with_room_and_nobody_waiting(engine: AsyncEngine) -> None:
-    recorder = _Recorder()
-    recorder.gate = asyncio.Event()
-    async with EventWriter(
-        engine, batch_size=5, capacity=10, max_delay=3600, on_batch=recorder
-    ) as writer:
-        await writer.put_many([msg(n) for n in range(5)])
-        await asyncio.wait_for(recorder.arrived.wait(), timeout=10)  # the writer is now held
+    async with held_writer(engine) as (writer, recorder):
         assert writer.offer([msg(n) for n in range(5, 13)])
         assert not writer.offer([msg(13), msg(14), msg(15)]), "three more do not fit"
         assert writer.offer([msg(13), msg(14)]) and writer.pending == 10
