@@ -179,9 +179,6 @@ class IngestService:
                 )
         return events
 
-    async def channel_deleted(self, event: ChannelDeleted) -> None:
-        await self.writer.put_many(self.accept_channel_deleted(event))
-
     def accept_channel_deleted(self, event: ChannelDeleted) -> list[Event]:
         view = self._views.get(event.guild_id)
         if view is not None and event.channel_id in view.channels:
