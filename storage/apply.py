@@ -81,12 +81,14 @@ class BatchApplier(StructureApplier, ReactionApplier, QuestionApplier):
         if buckets[MemberRecord] or buckets[MemberEvent]:
             await self._members(conn, buckets[MemberRecord], buckets[MemberEvent])
         new_messages: list[MessageRecord] = []
+        counted_until = await self._stored_counted_until(conn)
         if buckets[MessageRecord]:
             new_messages = await self._messages(conn, buckets[MessageRecord], rollup, result)
+            self._counted_stored(new_messages)
         if rollup.new_threads or new_messages:
             await self._count_started_threads(conn, new_messages, rollup)
         if buckets[QuestionAsked]:
-            await self._ask(conn, buckets[QuestionAsked])
+            await self._ask(conn, buckets[QuestionAsked], counted_until)
         if new_messages:
             await self._link_new_messages(conn, new_messages)
         # Deletes first: an edit never touches a deleted message, whatever the batching.

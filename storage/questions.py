@@ -9,9 +9,10 @@ same whatever order the messages, questions, deletions and resolutions arrive in
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.linking import (
@@ -26,7 +27,15 @@ from bot.domain.linking import (
 )
 from bot.domain.records import MessageDelete, MessageRecord, QuestionAsked, QuestionResolved
 from bot.domain.snowflakes import snowflake_at
-from storage.statements import MENTIONS, MESSAGES, QUESTIONS, RESPONSES, TOMBSTONES, insert_new
+from storage.statements import (
+    GUILD_HOURS,
+    MENTIONS,
+    MESSAGES,
+    QUESTIONS,
+    RESPONSES,
+    TOMBSTONES,
+    insert_new,
+)
 
 _WINDOW = max(MENTION_WINDOW, EXCHANGE_WINDOW)
 
@@ -62,7 +71,33 @@ def _question(row: Any) -> AskedQuestion:
 
 
 class QuestionApplier:
-    async def _ask(self, conn: AsyncConnection, asked: Sequence[QuestionAsked]) -> None:
+    _counted_until: datetime | None = None
+    """No counted message stored before the current batch is newer than this (an upper bound,
+    read once from the hourly rollups, then raised by every batch; ``None``: not read yet)."""
+    _counted_known = False
+
+    async def _stored_counted_until(self, conn: AsyncConnection) -> datetime | None:
+        if not self._counted_known:
+            newest = await conn.scalar(select(func.max(GUILD_HOURS.c.hour)))
+            if newest is not None:
+                self._counted_until = newest + timedelta(hours=1)
+            else:  # rollups empty: messages written by other means (or none at all)
+                self._counted_until = await conn.scalar(select(func.max(MESSAGES.c.created_at)))
+            self._counted_known = True
+        return self._counted_until
+
+    def _counted_stored(self, records: Iterable[MessageRecord]) -> None:
+        """Raise the bound for a batch's new messages (before its commit: too high is safe)."""
+        times = [r.created_at for r in records if r.counted]
+        if times:
+            newest = max(times)
+            if self._counted_until is None or newest > self._counted_until:
+                self._counted_until = newest
+
+    async def _ask(
+        self, conn: AsyncConnection, asked: Sequence[QuestionAsked], counted_until: datetime | None
+    ) -> None:
+        """Record new questions; ``counted_until`` bounds the counted messages stored earlier."""
         unique = {q.message_id: q for q in asked}
         inserted = await conn.execute(
             insert_new(conn.dialect.name, QUESTIONS, "message_id"),
@@ -92,7 +127,12 @@ class QuestionApplier:
             )
         )
         deletes = [MessageDelete(mid, 0, 0, at) for mid, at in tombstoned]
-        await self._responses_before(conn, new)
+        # A response comes after its question: when every counted message stored before this
+        # batch is older than a question, only this batch's messages can answer it, and those
+        # are linked with the rest of the batch. Live questions all take this shortcut.
+        earlier = [q for q in new if counted_until is not None and q.asked_at <= counted_until]
+        if earlier:
+            await self._responses_before(conn, earlier)
         if deletes:
             await self._withdraw(conn, deletes)
 

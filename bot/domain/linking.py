@@ -19,7 +19,7 @@ same links, and the first response of a question is the earliest of its links.
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_right, insort
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -91,6 +91,8 @@ class LinkContext:
     messages: dict[int, PostedMessage] = field(default_factory=dict)
     """Reply targets (and inferred parents) that are not questions themselves."""
     _by_place: dict[int, list[AskedQuestion]] = field(default_factory=dict)
+    _by_asker: dict[tuple[int, int], list[AskedQuestion]] = field(default_factory=dict)
+    """Per place and asker, sorted by time: the mention and exchange rules look up one asker."""
 
     @classmethod
     def of(
@@ -109,13 +111,32 @@ class LinkContext:
         self.questions[question.message_id] = question
         place = self._by_place.setdefault(question.place, [])
         insort(place, question, key=_asked_order)
+        mine = self._by_asker.setdefault((question.place, question.asker_id), [])
+        insort(mine, question, key=_asked_order)
 
     def in_place(self, place: int) -> Sequence[AskedQuestion]:
         return self._by_place.get(place, ())
 
+    def latest_by(
+        self, place: int, asker_id: int, at: datetime, window: timedelta
+    ) -> AskedQuestion | None:
+        """The asker's newest question in ``place`` asked in ``[at - window, at]``."""
+        mine = self._by_asker.get((place, asker_id))
+        if not mine:
+            return None
+        index = bisect_right(mine, at, key=_asked_at)
+        if index == 0:
+            return None
+        question = mine[index - 1]
+        return question if question.asked_at >= at - window else None
+
 
 def _asked_order(question: AskedQuestion) -> tuple[datetime, int]:
     return question.asked_at, question.message_id
+
+
+def _asked_at(question: AskedQuestion) -> datetime:
+    return question.asked_at
 
 
 def link_response(message: PostedMessage, context: LinkContext) -> list[ResponseLink]:
@@ -164,9 +185,7 @@ def _by_reference(
     if target is None or target.author_id == message.author_id:
         return []
     # A reply to the asker's follow-up ("also, I tried X") answers their question.
-    exchange = latest_question_by(
-        context.in_place(target.place), target.author_id, target.created_at, EXCHANGE_WINDOW
-    )
+    exchange = context.latest_by(target.place, target.author_id, target.created_at, EXCHANGE_WINDOW)
     return [exchange] if exchange is not None and _answerable(exchange, message) else []
 
 
@@ -190,26 +209,10 @@ def _by_mention(message: PostedMessage, context: LinkContext) -> list[AskedQuest
     for user_id in dict.fromkeys(message.mention_user_ids):
         if user_id == message.author_id:
             continue
-        question = latest_question_by(
-            context.in_place(message.place), user_id, message.created_at, MENTION_WINDOW
-        )
+        question = context.latest_by(message.place, user_id, message.created_at, MENTION_WINDOW)
         if question is not None and _answerable(question, message):
             found.append(question)
     return found
-
-
-def latest_question_by(
-    questions: Sequence[AskedQuestion], asker_id: int, at: datetime, window: timedelta
-) -> AskedQuestion | None:
-    """The asker's newest question asked in ``[at - window, at]`` (questions sorted by time)."""
-    for question in reversed(questions):
-        if question.asked_at > at:
-            continue
-        if question.asked_at < at - window:
-            return None
-        if question.asker_id == asker_id:
-            return question
-    return None
 
 
 def first_links(links: Iterable[ResponseLink]) -> Mapping[int, tuple[ResponseLink, ...]]:
