@@ -37,7 +37,8 @@ from storage.repositories import (
     SettingsStore,
 )
 from storage.summaries import SummaryRuns
-from storage.writer import EventWriter
+from storage.writer import EventWriter, Writer
+from storage.writer_process import ProcessWriter
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class Resources:
 
     settings: Settings
     engine: AsyncEngine
-    writer: EventWriter
+    writer: Writer
     guilds: GuildRepository
     channels: ChannelRepository
     messages: MessageRepository
@@ -113,7 +114,12 @@ async def open_resources(
     try:
         await migrate.upgrade(engine)
         log.info("database ready at %s", redacted(settings.database.url))
-        writer = EventWriter(engine, default_zone=ZoneInfo(settings.defaults.timezone))
+        zone = ZoneInfo(settings.defaults.timezone)
+        writer: EventWriter | ProcessWriter = (
+            ProcessWriter(settings.database.url, default_zone=zone)
+            if settings.database.writer == "process"
+            else EventWriter(engine, default_zone=zone)
+        )
         async with writer:
             guilds = GuildRepository(engine, defaults_from(settings))
             channels = ChannelRepository(engine)

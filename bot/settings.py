@@ -58,6 +58,13 @@ class DatabaseSettings(_Section):
         default="sqlite+aiosqlite:///engagebot.db",
         description="SQLAlchemy URL: sqlite+aiosqlite:///FILE or postgresql+asyncpg://...",
     )
+    writer: Literal["process", "inline"] = Field(
+        default="process",
+        description=(
+            "process: events are written by a second process (a second CPU core keeps up with "
+            "busy communities); inline: by a task in the bot's own process"
+        ),
+    )
 
     @field_validator("url")
     @classmethod

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -45,6 +46,32 @@ class WriterStats:
     reactions_new: int = 0
 
 
+class Writer(Protocol):
+    """What the bot needs of a writer: ``EventWriter`` here, or ``ProcessWriter`` (the same
+    writer in a process of its own)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    @property
+    def pending(self) -> int: ...
+
+    @property
+    def stats(self) -> WriterStats: ...
+
+    def offer(self, events: Sequence[Event]) -> bool: ...
+
+    async def put(self, event: Event) -> None: ...
+
+    async def put_many(self, events: Sequence[Event]) -> None: ...
+
+    async def flush(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def set_timezone(self, guild_id: int, zone: ZoneInfo) -> None: ...
+
+
 def describe(event: Event) -> str:
     """An event's kind and ids, never its content, for logs."""
     ids = {
@@ -68,6 +95,7 @@ class EventWriter:
         retry_delays: Sequence[float] = RETRY_DELAYS,
         default_zone: ZoneInfo = UTC_ZONE,
         on_batch: Callable[[Sequence[Event], BatchResult], Awaitable[None]] | None = None,
+        on_progress: Callable[[], None] | None = None,
     ) -> None:
         if batch_size < 1 or capacity < batch_size:
             raise ValueError("need 1 <= batch_size <= capacity")
@@ -79,6 +107,8 @@ class EventWriter:
         self.applier = BatchApplier({}, default_zone)
         self.stats = WriterStats()
         self._on_batch = on_batch
+        self.on_progress = on_progress
+        """Called after every batch is written or reported failed (``stats`` are current)."""
         self._buffer: list[Event] = []
         self._oldest_at: float | None = None
         """When the writer task first saw the oldest waiting event (its own clock only)."""
@@ -226,6 +256,8 @@ class EventWriter:
                 self._flush_now = False
             self._space.set()
             await self._write_with_retries(batch)
+            if self.on_progress is not None:
+                self.on_progress()
             async with self._progress:
                 self._progress.notify_all()
 

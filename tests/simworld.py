@@ -15,12 +15,12 @@ from bot.app import EngageBot, Resources, open_resources
 from bot.settings import Settings
 
 
-def settings_for(db_url: str, **sections: dict[str, Any]) -> Settings:
+def settings_for(db_url: str, *, writer: str = "process", **sections: dict[str, Any]) -> Settings:
     sections.setdefault("discord", {"shard_count": 1})
     # Tests run the inbox sweep themselves at virtual times; APScheduler follows the real clock,
     # and a short interval would only wake it for nothing while simcord advances virtual days.
     sections.setdefault("inbox", {"sweep_seconds": 3600})
-    return Settings(database={"url": db_url}, **sections)  # type: ignore[arg-type]
+    return Settings(database={"url": db_url, "writer": writer}, **sections)  # type: ignore[arg-type]
 
 
 @dataclass

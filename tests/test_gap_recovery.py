@@ -13,6 +13,7 @@ import simcord
 from sqlalchemy import text
 
 from bot.app import EngageBot, open_resources
+from storage.writer_process import ProcessWriter
 from tests.dbstate import State, differences, dump
 from tests.simworld import World, build_world, settings_for
 
@@ -27,14 +28,19 @@ OBSERVED_AT = {
 
 
 async def play(
-    db_url: str, *, reconnect: bool = False, crash: bool = False, last_batch: bool = False
+    db_url: str,
+    *,
+    reconnect: bool = False,
+    crash: bool = False,
+    last_batch: bool = False,
+    writer: str = "process",
 ) -> State:
     """The script: activity, (downtime), more activity, (back up), a little more.
 
     ``last_batch`` adds the activity that a crash loses from the writer's hands; ``crash`` kills
     the writer with it queued.
     """
-    settings = settings_for(db_url)
+    settings = settings_for(db_url, writer=writer)
     async with open_resources(settings) as resources:
         bot = EngageBot(resources)
         env = simcord.Env(bot, shard_count=1)
@@ -54,9 +60,12 @@ async def play(
             if crash or last_batch:
                 await world.alice.send(world.general, "lost with the batch")
                 await carol.react(first, "🔥")
-            if crash:
-                # The writer dies with a batch in hand: everything still queued is lost.
-                task = resources.writer._task
+            if crash and isinstance(resources.writer, ProcessWriter):
+                # The bot dies with a batch in the writer's hands: everything queued is lost.
+                resources.writer.kill()
+            elif crash:
+                # The writer's task dies with a batch in hand.
+                task = getattr(resources.writer, "_task", None)
                 assert task is not None
                 task.cancel()
             if crash or reconnect:
@@ -131,12 +140,13 @@ async def test_downtime_leaves_no_gap(new_db_url: Callable[[], str]) -> None:
     assert len(never_stopped["messages"]) == 6
 
 
+@pytest.mark.parametrize("writer", ["process", "inline"])
 async def test_a_crash_mid_batch_leaves_no_gap(
-    new_db_url: Callable[[], str], caplog: pytest.LogCaptureFixture
+    new_db_url: Callable[[], str], caplog: pytest.LogCaptureFixture, writer: str
 ) -> None:
     reference_url = new_db_url()
     with caplog.at_level(logging.ERROR):
-        crashed = await play(new_db_url(), crash=True)
+        crashed = await play(new_db_url(), crash=True, writer=writer)
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "2 queued events were not written" in errors[0]
     # The reference: the same script with the lost activity stored while the bot was up.

@@ -47,7 +47,7 @@ from storage.repositories import (
     MessageRepository,
     SettingsStore,
 )
-from storage.writer import EventWriter
+from storage.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class GuildView:
 class IngestService:
     def __init__(
         self,
-        writer: EventWriter,
+        writer: Writer,
         guilds: GuildRepository,
         channels: ChannelRepository,
         members: MemberRepository,
