@@ -36,7 +36,14 @@ from bot.domain import records
 from bot.domain.records import Event
 from storage.engine import create_engine
 from storage.rollups import UTC_ZONE
-from storage.writer import MAX_DELAY_SECONDS, QUEUE_CAPACITY, EventWriter, WriterStats
+from storage.writer import (
+    BATCH_SIZE,
+    MAX_DELAY_SECONDS,
+    QUEUE_CAPACITY,
+    RETRY_DELAYS,
+    EventWriter,
+    WriterStats,
+)
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +151,7 @@ async def _serve(sock: socket.socket) -> None:
     config = await _read(reader)
     if config is None or config[0] != "config":
         return
-    _, url, zone, max_delay, timezones, level = config
+    _, url, zone, max_delay, timezones, level, options = config
 
     def send(message: tuple[Any, ...]) -> None:
         if not stream.is_closing():
@@ -157,7 +164,7 @@ async def _serve(sock: socket.socket) -> None:
     root.setLevel(level)
 
     engine = create_engine(url)
-    writer = EventWriter(engine, default_zone=ZoneInfo(zone), max_delay=max_delay)
+    writer = EventWriter(engine, default_zone=ZoneInfo(zone), max_delay=max_delay, **options)
 
     def progress() -> None:
         stats = writer.stats
@@ -229,8 +236,13 @@ class ProcessWriter:
         capacity: int = QUEUE_CAPACITY,
         max_delay: float = MAX_DELAY_SECONDS,
         frame_events: int = FRAME_EVENTS,
+        batch_size: int = BATCH_SIZE,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
     ) -> None:
+        if batch_size < 1 or capacity < batch_size:
+            raise ValueError("need 1 <= batch_size <= capacity")
         self.url = url
+        self._options = {"batch_size": batch_size, "retry_delays": tuple(retry_delays)}
         self.default_zone = default_zone
         self.capacity = capacity
         self.frame_events = frame_events
@@ -441,6 +453,7 @@ class ProcessWriter:
             self._max_delay,
             dict(self._timezones),
             logging.getLogger().getEffectiveLevel(),
+            self._options | {"capacity": self.capacity},
         )
         stream.write(_frame(config))
         hello = await _read(reader)
