@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import logging
 import os
@@ -192,16 +191,6 @@ class EngageBot(commands.AutoShardedBot):
         self.scheduler = scheduling.build_scheduler()
         self.sync_handlers: dict[str, list[Callable[..., None]]] = {}
         """Per event name, functions called synchronously as the event is dispatched."""
-        self.add_sync_handler("shard_ready", self._freeze_caches)
-
-    @staticmethod
-    def _freeze_caches(*_: object) -> None:
-        """Once a shard's guilds and members are cached, they live as long as the bot: moving
-        them out of the garbage collector's sight keeps each collection short (with 50,000
-        cached members a full collection otherwise walks every one of them, again and again
-        while messages arrive)."""
-        gc.collect()
-        gc.freeze()
 
     def add_sync_handler(self, event_name: str, handler: Callable[..., None]) -> None:
         self.sync_handlers.setdefault(event_name, []).append(handler)
