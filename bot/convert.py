@@ -138,7 +138,10 @@ def message_record(
     if guild is None:
         return None
     channel = message.channel
-    parent_id = getattr(channel, "parent_id", None)
+    # Most messages are in text channels, which have no parent_id to look for.
+    parent_id = (
+        None if type(channel) is discord.TextChannel else getattr(channel, "parent_id", None)
+    )
     if isinstance(channel, discord.Thread) or (
         parent_id is not None and channel.type in _THREAD_TYPES
     ):

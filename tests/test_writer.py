@@ -457,3 +457,14 @@ def test_the_sqlite_fast_insert_writes_what_the_sql_layer_would() -> None:
     row["created_at"] = to_millis(row["created_at"])
     row["edited_at"] = to_millis(row["edited_at"])
     assert dict(zip(_MESSAGE_COLUMNS, _message_values(record), strict=True)) == row
+
+
+@pytest.mark.parametrize("content", [None, "kept"])
+def test_amended_is_replace_for_the_policy_fields(content: str | None) -> None:
+    from dataclasses import replace
+
+    from bot.domain.records import amended
+
+    record = msg(4, thread_id=9, reply_to_id=2, mention_user_ids=(3,), content="original")
+    changes = {"counted": False, "content": content, "inferred_reply_to_id": 77}
+    assert amended(record, **changes) == replace(record, **changes)  # type: ignore[arg-type]

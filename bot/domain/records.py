@@ -6,7 +6,8 @@ Times are aware UTC datetimes; snowflakes are ints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import operator
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 
@@ -143,6 +144,25 @@ class MessageRecord:
         return self.reply_to_id is not None or (
             self.thread_id is not None and not self.is_thread_starter
         )
+
+
+_MESSAGE_FIELDS = operator.attrgetter(*(f.name for f in fields(MessageRecord)))
+_COUNTED, _CONTENT, _INFERRED = (
+    [f.name for f in fields(MessageRecord)].index(name)
+    for name in ("counted", "content", "inferred_reply_to_id")
+)
+
+
+def amended(
+    record: MessageRecord, *, counted: bool, content: str | None, inferred_reply_to_id: int | None
+) -> MessageRecord:
+    """``dataclasses.replace`` for the three fields the ingest policy decides, at half its cost
+    (it runs on most new messages)."""
+    values = list(_MESSAGE_FIELDS(record))
+    values[_COUNTED] = counted
+    values[_CONTENT] = content
+    values[_INFERRED] = inferred_reply_to_id
+    return MessageRecord(*values)
 
 
 @dataclass(frozen=True, slots=True)

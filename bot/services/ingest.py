@@ -39,6 +39,7 @@ from bot.domain.records import (
     ReactionRemove,
     Resolution,
     StoredMessage,
+    amended,
 )
 from storage.repositories import (
     ChannelRepository,
@@ -66,10 +67,18 @@ class GuildView:
     settings: GuildSettings
     channels: dict[int, ChannelSettings] = field(default_factory=dict)
     opted_out: set[int] = field(default_factory=set)
+    _explicit: bool | None = field(default=None, repr=False, compare=False)
 
     @property
     def any_explicit(self) -> bool:
-        return any(c.watched is True for c in self.channels.values())
+        """Whether some channel is watched explicitly (read on every message: remembered)."""
+        if self._explicit is None:
+            self._explicit = any(c.watched is True for c in self.channels.values())
+        return self._explicit
+
+    def set_channel(self, channel_id: int, settings: ChannelSettings) -> None:
+        self.channels[channel_id] = settings
+        self._explicit = None
 
     def channel_watched(self, channel_id: int, parent_id: int | None = None) -> bool:
         channel = self.channels.get(channel_id)
@@ -162,7 +171,7 @@ class IngestService:
             view = self._views.get(record.guild_id)
             if view is not None:
                 known = view.channels.get(record.channel_id)
-                view.channels[record.channel_id] = _channel_settings(record, known)
+                view.set_channel(record.channel_id, _channel_settings(record, known))
             events.append(record)
             if record.kind is ChannelKind.FORUM_POST and any(
                 tag.casefold() in SOLVED_TAGS for tag in record.tags
@@ -182,7 +191,9 @@ class IngestService:
     def accept_channel_deleted(self, event: ChannelDeleted) -> list[Event]:
         view = self._views.get(event.guild_id)
         if view is not None and event.channel_id in view.channels:
-            view.channels[event.channel_id] = replace(view.channels[event.channel_id], deleted=True)
+            view.set_channel(
+                event.channel_id, replace(view.channels[event.channel_id], deleted=True)
+            )
         return [event]
 
     async def message(self, record: MessageRecord) -> None:
@@ -207,7 +218,7 @@ class IngestService:
         )
         inferred = self._inferred_parent(view, record) if counted else None
         if counted != record.counted or content is not record.content or inferred is not None:
-            record = replace(
+            record = amended(
                 record, counted=counted, content=content, inferred_reply_to_id=inferred
             )
         if source is None:
