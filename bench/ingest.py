@@ -9,13 +9,17 @@ nobody), timed from the first payload until the last is parsed and dispatched. b
 over open_resources() on SQLite, timed from the first payload until the writer has stored the
 last message (then counted in the database). cogs.ingest is loaded once the guild is ready, so
 the start-up catch-up (history over HTTP) does not run; the guild and channels it would record
-are stored first. CPU is the process's (the database thread included) per message. Every run
-is a fresh process, so its resident memory is its own: the member cache's cost (RSS before and
-after GUILD_CREATE, payload gone) and the growth while ingesting (sampled every 10%). The
-default run offers more messages than the writer's buffer holds: memory is bounded only if the
-back-pressure never leaves listener tasks waiting (each holds a parsed message).
+are stored first. CPU is the bot's process's per message (its database thread included); by
+default the bot writes in a second process (``[database] writer = "process"``), whose CPU per
+message is reported apart ("writer proc"); ``--writer inline`` measures the writer as a task in
+the bot's own process instead. Every run is a fresh process, so its resident memory is its own:
+the member cache's cost (RSS before and after GUILD_CREATE, payload gone) and the growth while
+ingesting (sampled every 10%). The default run offers more messages than the writer's buffer
+holds: memory is bounded only if the back-pressure never leaves listener tasks waiting (each
+holds a parsed message).
 
-    python -m bench.ingest [--messages N] [--members N [N ...]] [--repeat K] [--check]
+    python -m bench.ingest [--messages N] [--members N [N ...]] [--repeat K]
+                           [--writer process|inline] [--check]
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import json
 import logging
 import logging.handlers
 import multiprocessing
+import os
 import random
 import resource
 import statistics
@@ -61,7 +66,7 @@ ROLES = [GUILD + 500 + i for i in range(10)]
 READY_TIMEOUT = 0.05
 SAMPLES = 10
 LISTENERS = frozenset({"discord.py: on_message", WAITING_FOR_WRITER})
-FORMATS = (",.0f", ".1f", ".2f", ".1f", ".1f")
+FORMATS = (",.0f", ".1f", ".1f", ".2f", ".1f", ".1f")
 LINES = [
     *("yeah that makes sense", "lol", "thanks! that worked", "same here", "nice one 🎉"),
     *("check the pinned messages, it's all there", "Is the server going to be down tonight?"),
@@ -154,6 +159,15 @@ def message_payloads(n: int, n_members: int, *, seed: int = 7) -> list[dict[str,
     return payloads
 
 
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 when there is none."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib() -> int:
     try:
         with open("/proc/self/statm", encoding="ascii") as statm:
@@ -187,6 +201,8 @@ async def feed(
     gc.collect()
     rss = [rss_kib()]
     buffered = tasks = 0
+    pid = getattr(writer, "pid", None)
+    writer_cpu = process_cpu(pid)
     started, cpu = time.perf_counter(), time.process_time()
     for i, payload in enumerate(payloads, 1):
         parse(payload)
@@ -199,10 +215,12 @@ async def feed(
         await asyncio.gather(*(t for t in asyncio.all_tasks() if t.get_name() in LISTENERS))
         await writer.flush()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    writer_cpu = process_cpu(pid) - writer_cpu
     rss.append(rss_kib())
     half, n = len(rss) // 2, len(payloads)
     growth, late = (max(rss) - rss[0]) / 1024, (max(rss[half:]) - rss[half]) / 1024
     result = {"rate": n / elapsed, "cpu_us": cpu / n * 1e6, "growth": growth, "late": late}
+    result["writer_us"] = writer_cpu / n * 1e6
     return result | {"buffered": buffered, "tasks": tasks}
 
 
@@ -216,9 +234,12 @@ async def run_bare(guild: str, payloads: list[dict[str, Any]]) -> dict[str, floa
     return result | {"member_kib": per_member}
 
 
-async def run_bot(guild: str, payloads: list[dict[str, Any]], folder: Path) -> dict[str, float]:
+async def run_bot(
+    guild: str, payloads: list[dict[str, Any]], folder: Path, writer: str = "process"
+) -> dict[str, float]:
     url = f"sqlite+aiosqlite:///{folder}/bench.db"
-    settings = Settings(database=DatabaseSettings(url=url), discord=DiscordSettings(shard_count=1))
+    database = DatabaseSettings(url=url, writer=writer)  # type: ignore[arg-type]
+    settings = Settings(database=database, discord=DiscordSettings(shard_count=1))
     async with open_resources(settings) as resources:
         bot = EngageBot(resources, guild_ready_timeout=READY_TIMEOUT)
         async with bot:
@@ -241,7 +262,9 @@ async def run_bot(guild: str, payloads: list[dict[str, Any]], folder: Path) -> d
     return result | {"member_kib": per_member}
 
 
-def run_one(kind: str, n_members: int, n_messages: int, folder: str) -> dict[str, float]:
+def run_one(
+    kind: str, n_members: int, n_messages: int, folder: str, writer: str
+) -> dict[str, float]:
     """One measured run, in its own process."""
     errors = logging.handlers.BufferingHandler(capacity=1_000_000)
     errors.setLevel(logging.ERROR)
@@ -251,7 +274,7 @@ def run_one(kind: str, n_members: int, n_messages: int, folder: str) -> dict[str
     if kind == "bare":
         result = asyncio.run(run_bare(guild, payloads))
     else:
-        result = asyncio.run(run_bot(guild, payloads, Path(folder)))
+        result = asyncio.run(run_bot(guild, payloads, Path(folder), writer))
     assert not errors.buffer, [errors.format(r) for r in errors.buffer]
     return result
 
@@ -261,6 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=30_000, help="MESSAGE_CREATE per run")
     parser.add_argument("--members", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--repeat", type=int, default=1, help="best of K runs of each")
+    parser.add_argument("--writer", choices=("process", "inline"), default="process")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
 
@@ -272,11 +296,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             folder = Path(tmp, f"{kind}-{members}-{repeat}")
             folder.mkdir()
             with ProcessPoolExecutor(1, mp_context=context) as pool:
-                job = pool.submit(run_one, kind, members, args.messages, str(folder))
+                job = pool.submit(run_one, kind, members, args.messages, str(folder), args.writer)
                 runs.setdefault((kind, members), []).append(job.result())
 
-    print(f"messages={args.messages}; msgs/s best of {args.repeat}, the rest medians")
-    columns = ("msgs/s", "CPU us/msg", "KiB/member", "RSS +MiB", "2nd half")
+    print(
+        f"messages={args.messages}, writer={args.writer}; "
+        f"msgs/s best of {args.repeat}, the rest medians"
+    )
+    columns = ("msgs/s", "CPU us/msg", "writer proc", "KiB/member", "RSS +MiB", "2nd half")
     print(f"{'run':<12}" + "".join(f"{c:>12}" for c in columns))
     missed = False
     for members in args.members:
@@ -285,7 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = runs[(kind, members)]
             got[kind] = {key: statistics.median(r[key] for r in results) for key in results[0]}
             got[kind]["rate"] = max(r["rate"] for r in results)
-            row = zip(("rate", "cpu_us", "member_kib", "growth", "late"), FORMATS, strict=True)
+            keys = ("rate", "cpu_us", "writer_us", "member_kib", "growth", "late")
+            row = zip(keys, FORMATS, strict=True)
             print(f"{kind + ' ' + size:<12}" + "".join(f"{got[kind][k]:>12{f}}" for k, f in row))
         bare, bot = got["bare"], got["bot"]
         ratio, extra = bot["rate"] / bare["rate"], bot["member_kib"] / bare["member_kib"] - 1
