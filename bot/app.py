@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import os
+import signal
 import socket
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -295,6 +297,12 @@ def _command_signature(payloads: Iterable[dict[str, Any]]) -> set[str]:
 
 
 async def run_bot(settings: Settings, token: str) -> None:
+    # SIGTERM (systemd, docker stop) stops the bot as cleanly as Ctrl+C: the writer writes what
+    # it holds before the process ends.
+    task = asyncio.current_task()
+    if task is not None:
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows loops
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     async with open_resources(settings) as resources:
         bot = EngageBot(resources)
         async with bot:

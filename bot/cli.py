@@ -126,7 +126,7 @@ def run(config: ConfigOption = None) -> None:
     setup_logging(settings)
     try:
         asyncio.run(run_bot(settings, secret))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl+C, or SIGTERM
         log.info("stopped")
     except Exception as exc:
         _explain_run_failure(exc)

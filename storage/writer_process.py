@@ -140,7 +140,10 @@ class _ForwardLogs(logging.Handler):
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m storage.writer_process FD``: serve the parent on the socket FD."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop (Ctrl+C)
+    # The parent decides when to stop (Ctrl+C and SIGTERM reach the whole process group): it
+    # asks for what is queued to be written first, and if it dies, its socket closes.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     args = sys.argv[1:] if argv is None else argv
     sock = socket.socket(fileno=int(args[0]))
     asyncio.run(_serve(sock))
