@@ -2,9 +2,10 @@
 
 ``ProcessWriter`` has the :class:`EventWriter`'s interface (``offer``, ``put``, ``put_many``,
 ``flush``, ``close``, ``stats``, ``pending``). Events are pickled in frames of up to
-``FRAME_EVENTS`` and sent over a socket to a child process that runs an ordinary ``EventWriter``
-on its own engine. Batching, rollups, question bookkeeping, answer linking and SQLite itself then
-use a second core instead of competing with discord.py's parsers for the first.
+``FRAME_EVENTS`` and sent over a socket to a child process (``storage.writer_child``) that runs
+an ordinary ``EventWriter`` on its own engine. Batching, rollups, question bookkeeping, answer
+linking and SQLite itself then use a second core instead of competing with discord.py's parsers
+for the first.
 
 Nothing is lost when the child dies: the parent keeps every frame until the child reports it
 written, starts a new child and sends it the frames again. Writes are idempotent, so a frame
@@ -15,35 +16,27 @@ events are on their way to the database at any time.
 from __future__ import annotations
 
 import asyncio
-import functools
-import io
 import logging
-import operator
 import os
-import pickle
-import signal
 import socket
 import sys
-import threading
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import fields, is_dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain import records
 from bot.domain.records import Event
-from storage.engine import create_engine
+from storage import writer_child
 from storage.rollups import UTC_ZONE
 from storage.writer import (
     BATCH_SIZE,
     MAX_DELAY_SECONDS,
     QUEUE_CAPACITY,
     RETRY_DELAYS,
-    EventWriter,
     WriterStats,
 )
+from storage.writer_child import COUNTED, encode, read_message
 
 log = logging.getLogger(__name__)
 
@@ -53,168 +46,10 @@ FRAME_DELAY_SECONDS = 0.01
 """... or when the oldest has waited this long."""
 RESTARTS = 5
 """Child processes started in a row without one of them writing anything: then the writer stops."""
-_HEADER = 4
 
 
 class WriterProcessError(RuntimeError):
     """The writer process could not be started, or kept dying."""
-
-
-# -- frames ------------------------------------------------------------------------------------
-
-
-_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]] | None] = {}
-
-
-def _record_fields(kind: type) -> Callable[[Any], tuple[Any, ...]] | None:
-    """Records travel as their class and field values (the constructor rebuilds them), which is
-    several times faster than dataclass pickling's per-field state."""
-    if kind in _FIELDS:
-        return _FIELDS[kind]
-    values: Callable[[Any], tuple[Any, ...]] | None = None
-    if is_dataclass(kind) and kind.__module__ == records.__name__:
-        names = [f.name for f in fields(kind)]
-        if len(names) == 1:
-            values = functools.partial(_one_field, names[0])
-        else:
-            values = operator.attrgetter(*names)
-    _FIELDS[kind] = values
-    return values
-
-
-def _one_field(name: str, obj: Any) -> tuple[Any, ...]:
-    return (getattr(obj, name),)
-
-
-class _Pickler(pickle.Pickler):
-    def reducer_override(self, obj: Any) -> Any:
-        values = _record_fields(type(obj))
-        if values is None:
-            return NotImplemented
-        return type(obj), values(obj)
-
-
-def _frame(message: tuple[Any, ...]) -> bytes:
-    buffer = io.BytesIO()
-    buffer.write(bytes(_HEADER))
-    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(message)
-    data = buffer.getbuffer()
-    data[:_HEADER] = (len(data) - _HEADER).to_bytes(_HEADER, "big")
-    return bytes(data)
-
-
-async def _read(reader: asyncio.StreamReader) -> tuple[Any, ...] | None:
-    """The next message, or None once the other side has gone."""
-    try:
-        header = await reader.readexactly(_HEADER)
-        body = await reader.readexactly(int.from_bytes(header, "big"))
-    except (asyncio.IncompleteReadError, ConnectionError):
-        return None
-    # Only ever from our own parent or child, over a private socket pair.
-    message: tuple[Any, ...] = pickle.loads(body)  # noqa: S301
-    return message
-
-
-# -- the child ---------------------------------------------------------------------------------
-
-
-class _ForwardLogs(logging.Handler):
-    """The child's log records, sent to the parent, which logs them with its own handlers."""
-
-    def __init__(self, send: Callable[[tuple[Any, ...]], None], loop: asyncio.AbstractEventLoop):
-        super().__init__()
-        self._send = send
-        self._loop = loop
-        self._thread = threading.get_ident()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        if record.exc_info:
-            text = f"{text}\n{logging.Formatter().formatException(record.exc_info)}"
-        message = ("log", record.levelno, record.name, text)
-        if threading.get_ident() == self._thread:
-            self._send(message)
-        else:
-            self._loop.call_soon_threadsafe(self._send, message)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m storage.writer_process FD``: serve the parent on the socket FD."""
-    # The parent decides when to stop (Ctrl+C and SIGTERM reach the whole process group): it
-    # asks for what is queued to be written first, and if it dies, its socket closes.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    args = sys.argv[1:] if argv is None else argv
-    sock = socket.socket(fileno=int(args[0]))
-    asyncio.run(_serve(sock))
-
-
-async def _serve(sock: socket.socket) -> None:
-    reader, stream = await asyncio.open_connection(sock=sock)
-    config = await _read(reader)
-    if config is None or config[0] != "config":
-        return
-    _, url, zone, max_delay, timezones, level, options = config
-
-    def send(message: tuple[Any, ...]) -> None:
-        if not stream.is_closing():
-            stream.write(_frame(message))
-
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    root.addHandler(_ForwardLogs(send, asyncio.get_running_loop()))
-    root.setLevel(level)
-
-    engine = create_engine(url)
-    writer = EventWriter(engine, default_zone=ZoneInfo(zone), max_delay=max_delay, **options)
-
-    def progress() -> None:
-        stats = writer.stats
-        send(("progress", stats.written + stats.failed, _stats_tuple(stats)))
-
-    writer.on_progress = progress
-    flushes: set[asyncio.Task[None]] = set()
-    try:
-        for guild_id, key in timezones.items():
-            writer.set_timezone(guild_id, ZoneInfo(key))
-        async with writer:
-            send(("ready",))
-            while (message := await _read(reader)) is not None:
-                kind = message[0]
-                if kind == "events":
-                    await writer.put_many(message[1])
-                elif kind == "flush":
-                    task = asyncio.create_task(writer.flush())
-                    flushes.add(task)
-                    task.add_done_callback(flushes.discard)
-                elif kind == "timezone":
-                    writer.set_timezone(message[1], ZoneInfo(message[2]))
-                elif kind == "delay":
-                    writer.max_delay = message[1]
-                elif kind == "close":
-                    break
-        # Closing wrote everything queued (or reported it failed).
-        progress()
-        send(("closed",))
-        await stream.drain()
-    finally:
-        stream.close()
-        await engine.dispose()
-
-
-def _stats_tuple(stats: WriterStats) -> tuple[int, ...]:
-    return (
-        stats.written,
-        stats.batches,
-        stats.retries,
-        stats.failed,
-        stats.messages_new,
-        stats.reactions_new,
-    )
-
-
-_COUNTED = ("written", "batches", "retries", "failed", "messages_new", "reactions_new")
 
 
 def _child_environment() -> dict[str, str]:
@@ -261,9 +96,9 @@ class ProcessWriter:
         self._acked = 0
         self._base = 0
         """The sequence number at which the running child started counting."""
-        self._before = dict.fromkeys(_COUNTED, 0)
+        self._before = dict.fromkeys(COUNTED, 0)
         """Counts reported by earlier children (after a restart)."""
-        self._current = dict.fromkeys(_COUNTED, 0)
+        self._current = dict.fromkeys(COUNTED, 0)
         self._waiting = 0
         self._changed = asyncio.Condition()
         self._process: Any = None
@@ -292,7 +127,7 @@ class ProcessWriter:
 
     @property
     def stats(self) -> WriterStats:
-        counts = {name: self._before[name] + self._current[name] for name in _COUNTED}
+        counts = {name: self._before[name] + self._current[name] for name in COUNTED}
         return WriterStats(queued=self._queued, **counts)
 
     @property
@@ -420,7 +255,7 @@ class ProcessWriter:
         if not self._outbox:
             return
         events, self._outbox = self._outbox, []
-        frame = _frame(("events", events))
+        frame = encode(("events", events))
         start = self._framed
         self._framed += len(events)
         self._unacked.append((start, self._framed, frame))
@@ -429,7 +264,7 @@ class ProcessWriter:
 
     def _send(self, message: tuple[Any, ...]) -> None:
         if self._stream is not None and not self._stream.is_closing():
-            self._stream.write(_frame(message))
+            self._stream.write(encode(message))
 
     # -- the child's life --------------------------------------------------------------------
 
@@ -439,7 +274,7 @@ class ProcessWriter:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                __name__,
+                writer_child.__name__,
                 str(child_end.fileno()),
                 pass_fds=(child_end.fileno(),),
                 stdin=asyncio.subprocess.DEVNULL,
@@ -458,11 +293,11 @@ class ProcessWriter:
             logging.getLogger().getEffectiveLevel(),
             self._options | {"capacity": self.capacity},
         )
-        stream.write(_frame(config))
-        hello = await _read(reader)
+        stream.write(encode(config))
+        hello = await read_message(reader)
         while hello is not None and hello[0] == "log":
             self._log(hello)
-            hello = await _read(reader)
+            hello = await read_message(reader)
         if hello != ("ready",):
             stream.close()
             code = await process.wait()
@@ -470,15 +305,15 @@ class ProcessWriter:
         self._process, self._stream = process, stream
         # The new child counts from the first frame it is sent again.
         self._base = self._unacked[0][0] if self._unacked else self._acked
-        self._current = dict.fromkeys(_COUNTED, 0)
+        self._current = dict.fromkeys(COUNTED, 0)
         for _, _, frame in self._unacked:
             stream.write(frame)
         if self._unacked:
-            stream.write(_frame(("flush",)))
+            stream.write(encode(("flush",)))
         self._listener = asyncio.create_task(self._listen(reader), name="engagebot-writer-link")
 
     async def _listen(self, reader: asyncio.StreamReader) -> None:
-        while (message := await _read(reader)) is not None:
+        while (message := await read_message(reader)) is not None:
             kind = message[0]
             if kind == "progress":
                 await self._progress(message[1], message[2])
@@ -505,7 +340,7 @@ class ProcessWriter:
             code,
             self.pending,
         )
-        self._before = {k: self._before[k] + self._current[k] for k in _COUNTED}
+        self._before = {k: self._before[k] + self._current[k] for k in COUNTED}
         self._stream = None
         await self._spawn()
 
@@ -513,7 +348,7 @@ class ProcessWriter:
         if done:
             self._restarts = 0
         self._acked = max(self._acked, self._base + done)
-        self._current = dict(zip(_COUNTED, counts, strict=True))
+        self._current = dict(zip(COUNTED, counts, strict=True))
         while self._unacked and self._unacked[0][1] <= self._acked:
             self._unacked.popleft()
         async with self._changed:
@@ -533,7 +368,3 @@ class ProcessWriter:
         self._stream = None
         self._process = None
         self._listener = None
-
-
-if __name__ == "__main__":
-    main()

@@ -186,7 +186,7 @@ async def test_the_database_url_stays_off_the_command_line(db_url: str) -> None:
         pid = writer.pid
         assert pid is not None
         command = await asyncio.to_thread(Path(f"/proc/{pid}/cmdline").read_text)
-        assert "storage.writer_process" in command
+        assert "storage.writer_child" in command
         assert db_url not in command and "sqlite" not in command and "postgres" not in command
     assert not writer.running
     with pytest.raises(ProcessLookupError):
