@@ -174,18 +174,12 @@ async def _serve(sock: socket.socket) -> None:
         await engine.dispose()
 
 
-def _stats_tuple(stats: WriterStats) -> tuple[int, ...]:
-    return (
-        stats.written,
-        stats.batches,
-        stats.retries,
-        stats.failed,
-        stats.messages_new,
-        stats.reactions_new,
-    )
-
-
 COUNTED = ("written", "batches", "retries", "failed", "messages_new", "reactions_new")
+"""The writer's counts that progress reports carry, in this order."""
+
+
+def _stats_tuple(stats: WriterStats) -> tuple[int, ...]:
+    return tuple(getattr(stats, name) for name in COUNTED)
 
 
 if __name__ == "__main__":
