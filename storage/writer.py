@@ -95,7 +95,6 @@ class EventWriter:
         retry_delays: Sequence[float] = RETRY_DELAYS,
         default_zone: ZoneInfo = UTC_ZONE,
         on_batch: Callable[[Sequence[Event], BatchResult], Awaitable[None]] | None = None,
-        on_progress: Callable[[], None] | None = None,
     ) -> None:
         if batch_size < 1 or capacity < batch_size:
             raise ValueError("need 1 <= batch_size <= capacity")
@@ -107,7 +106,7 @@ class EventWriter:
         self.applier = BatchApplier({}, default_zone)
         self.stats = WriterStats()
         self._on_batch = on_batch
-        self.on_progress = on_progress
+        self.on_progress: Callable[[], None] | None = None
         """Called after every batch is written or reported failed (``stats`` are current)."""
         self._buffer: list[Event] = []
         self._oldest_at: float | None = None

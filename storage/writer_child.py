@@ -110,7 +110,7 @@ class _ForwardLogs(logging.Handler):
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m storage.writer_process FD``: serve the parent on the socket FD."""
+    """``python -m storage.writer_child FD``: serve the parent on the socket FD."""
     # The parent decides when to stop (Ctrl+C and SIGTERM reach the whole process group): it
     # asks for what is queued to be written first, and if it dies, its socket closes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -91,8 +91,8 @@ class ProcessWriter:
         self._sender: asyncio.Task[None] | None = None
         self._unacked: deque[tuple[int, int, bytes]] = deque()
         """Frames sent and not yet reported written: their first and next sequence, their bytes."""
-        self._queued = 0
         self._framed = 0
+        """Events sent in frames so far (the outbox's come next)."""
         self._acked = 0
         self._base = 0
         """The sequence number at which the running child started counting."""
@@ -119,6 +119,10 @@ class ProcessWriter:
     @property
     def running(self) -> bool:
         return self._process is not None
+
+    @property
+    def _queued(self) -> int:
+        return self._framed + len(self._outbox)
 
     @property
     def pending(self) -> int:
@@ -237,7 +241,6 @@ class ProcessWriter:
 
     def _enqueue(self, events: Sequence[Event]) -> None:
         self._outbox.extend(events)
-        self._queued += len(events)
         if len(self._outbox) >= self.frame_events:
             self._send_outbox()
         else:
@@ -322,27 +325,33 @@ class ProcessWriter:
         if self._closing:
             return
         process = self._process
-        code = await process.wait() if process is not None else None
-        self._restarts += 1
-        if self._restarts > RESTARTS:
-            log.critical(
-                "the writer process keeps dying (exit code %s); %d events were not written",
-                code,
-                self.pending,
-            )
-            self._stopped()
-            async with self._changed:
-                self._changed.notify_all()
-            return
-        log.error(
-            "the writer process exited (code %s); starting another and sending it the %d "
-            "events not yet written",
-            code,
-            self.pending,
-        )
+        problem = f"exited (code {await process.wait() if process is not None else None})"
         self._before = {k: self._before[k] + self._current[k] for k in COUNTED}
         self._stream = None
-        await self._spawn()
+        # A replacement that cannot start counts as dying too.
+        while True:
+            self._restarts += 1
+            if self._restarts > RESTARTS:
+                log.critical(
+                    "the writer process keeps dying (last: %s); %d events were not written",
+                    problem,
+                    self.pending,
+                )
+                self._stopped()
+                async with self._changed:
+                    self._changed.notify_all()
+                return
+            log.error(
+                "the writer process %s; starting another and sending it the %d events not "
+                "yet written",
+                problem,
+                self.pending,
+            )
+            try:
+                await self._spawn()
+                return
+            except (WriterProcessError, OSError) as exc:
+                problem = f"did not start again ({type(exc).__name__}: {exc})"
 
     async def _progress(self, done: int, counts: tuple[int, ...]) -> None:
         if done:

@@ -191,3 +191,21 @@ async def test_the_database_url_stays_off_the_command_line(db_url: str) -> None:
     assert not writer.running
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # stopped and reaped
+
+
+async def test_a_writer_process_that_cannot_be_replaced_stops_the_writer_loudly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'engagebot.db'}"
+    await (await migrated(url)).dispose()
+    async with ProcessWriter(url) as writer:
+        pid = writer.pid
+        assert pid is not None
+        writer.url = f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'engagebot.db'}"  # unopenable
+        await writer.put_many(community(3))
+        with caplog.at_level(logging.ERROR):
+            os.kill(pid, signal.SIGKILL)
+            await asyncio.wait_for(writer.flush(), 60)  # released, not left waiting
+        assert not writer.running and writer.pending == len(community(3))
+    critical = [r.getMessage() for r in caplog.records if r.levelno == logging.CRITICAL]
+    assert len(critical) == 1 and "keeps dying (last: did not start again" in critical[0]
