@@ -97,23 +97,30 @@ def is_staff_member(
 
 
 class StaffCheck:
-    """``is_staff_member``, remembered per (member, channel, staff roles).
+    """``is_staff_member``, remembered per (channel, role set, staff roles).
 
     Computing a member's permissions in a channel is the costliest step of turning a message
-    into a record, and it runs for the author and everyone mentioned. The answer changes only
-    when roles, channels, the guild or the member change: ``forget`` is called on each of those.
+    into a record, and it runs for the author and everyone mentioned. The answer depends only on
+    the member's roles, a permission overwrite for the member in the channel, owning the guild
+    and being timed out: members alike in all four share one entry, so a guild of thousands of
+    members needs a few entries per channel. It changes only when roles, channels, the guild or
+    a member change: ``forget`` is called on each of those.
     """
 
     LIMIT = 100_000
 
     def __init__(self) -> None:
-        self._known: dict[tuple[int, int, bool, frozenset[int]], bool] = {}
+        self._known: dict[tuple[object, ...], bool] = {}
+        self._personal: dict[int, frozenset[int]] = {}
+        """Per channel, the members with an overwrite of their own (threads: the parent's)."""
 
     def __call__(
         self, member: discord.Member, channel: object, staff_role_ids: frozenset[int]
     ) -> bool:
         place = getattr(channel, "id", 0)
-        key = (member.id, place, member.is_timed_out(), staff_role_ids)
+        personal = member.id == member.guild.owner_id or member.id in self._overwritten(channel)
+        timed_out = member.timed_out_until is not None and member.is_timed_out()
+        key = (place, _role_ids(member), member.id if personal else 0, timed_out, staff_role_ids)
         known = self._known.get(key)
         if known is None:
             if len(self._known) >= self.LIMIT:
@@ -121,8 +128,26 @@ class StaffCheck:
             known = self._known[key] = is_staff_member(member, channel, staff_role_ids)
         return known
 
+    def _overwritten(self, channel: object) -> frozenset[int]:
+        source = channel.parent if isinstance(channel, discord.Thread) else channel
+        source_id = getattr(source, "id", 0)
+        found = self._personal.get(source_id)
+        if found is None:
+            overwrites = getattr(source, "overwrites", None) or {}
+            found = frozenset(t.id for t in overwrites if not isinstance(t, discord.Role))
+            self._personal[source_id] = found
+        return found
+
     def forget(self) -> None:
         self._known.clear()
+        self._personal.clear()
+
+
+def _role_ids(member: discord.Member) -> object:
+    """The member's role ids, cheaply: discord.py keeps them as a sorted array of ids
+    (``Member.roles`` would build and sort Role objects on every message)."""
+    ids = getattr(member, "_roles", None)
+    return bytes(ids) if ids is not None else tuple(sorted(role.id for role in member.roles))
 
 
 def message_record(

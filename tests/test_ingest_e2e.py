@@ -7,6 +7,8 @@ from typing import Any
 import discord
 import pytest
 import simcord
+from simcord.backend.models.channel import Overwrite
+from simcord.enums import OverwriteType
 
 from bot.app import Resources
 from tests.simworld import World, add_forum_tag, build_world, open_forum_post, rows, value
@@ -196,6 +198,28 @@ async def test_each_message_is_from_staff_as_its_author_was_when_it_was_sent(
     assert found == [(False,), (True,), (False,)]
     asked = await rows(resources, f"SELECT message_id FROM questions WHERE message_id IN ({ids})")
     assert sorted(asked) == [(sent[0].id,), (sent[2].id,)]  # staff never ask
+
+
+async def test_a_members_own_overwrite_makes_them_staff_where_it_applies(
+    world: World, resources: Resources
+) -> None:
+    """Members with the same roles share one remembered answer, except one with an overwrite
+    of their own: Manage Messages in #help makes Bob staff there (and in its threads), not
+    Carol, and not Bob in #general."""
+    allow = discord.Permissions(manage_messages=True).value
+    overwrite = Overwrite(world.bob.id, OverwriteType.MEMBER, allow=allow)
+    world.env.backend.set_overwrite(world.help.id, overwrite)
+    await world.env.settle()
+    sent = [
+        await world.carol.send(world.help, "anyone around?"),
+        await world.bob.send(world.help, "I am, what's up"),
+        await world.bob.send(world.general, "back in a minute"),
+    ]
+    ids = ", ".join(str(m.id) for m in sent)
+    found = await rows(
+        resources, f"SELECT author_is_staff FROM messages WHERE id IN ({ids}) ORDER BY id"
+    )
+    assert found == [(False,), (True,), (False,)]
 
 
 async def test_channels_created_renamed_and_deleted(world: World, resources: Resources) -> None:
