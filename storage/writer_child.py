@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import io
 import logging
 import operator
@@ -150,6 +151,9 @@ async def _serve(sock: socket.socket) -> None:
         for guild_id, key in timezones.items():
             writer.set_timezone(guild_id, ZoneInfo(key))
         async with writer:
+            # What is alive now (the libraries, the engine) stays out of later collections.
+            gc.collect()
+            gc.freeze()
             send(("ready",))
             while (message := await read_message(reader)) is not None:
                 kind = message[0]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from bot.app import YOUNG_GC_THRESHOLD, settle_heap
 from bot.domain.records import amended
 from storage.apply import _MESSAGE_COLUMNS, _message_row, _message_values
 from storage.tables import to_millis
@@ -37,3 +40,23 @@ def test_amended_is_replace_for_the_policy_fields(content: str | None) -> None:
     record = msg(4, thread_id=9, reply_to_id=2, mention_user_ids=(3,), content="original")
     changes = {"counted": False, "content": content, "inferred_reply_to_id": 77}
     assert amended(record, **changes) == replace(record, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def gc_state() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+@pytest.mark.usefixtures("gc_state")
+def test_a_settled_heap_keeps_what_is_alive_out_of_collections() -> None:
+    gc.set_threshold(700, 10, 10)
+    cache = [{"member": i} for i in range(1000)]
+    settle_heap()
+    assert gc.get_freeze_count() >= len(cache)
+    assert gc.get_threshold() == (YOUNG_GC_THRESHOLD, 10, 10)
+    frozen = gc.get_freeze_count()
+    settle_heap()  # the next session: what was frozen is collected and frozen again
+    assert gc.get_freeze_count() <= frozen + 100
