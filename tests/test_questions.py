@@ -4,12 +4,17 @@ labelled data set that bench/questions.py scores."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.domain.questions import (
+    _LEADING,
+    _LEADING_PATTERNS,
     QuestionContext,
     QuestionSource,
     classify_question,
@@ -291,3 +296,22 @@ def test_precision_on_the_data_set() -> None:
     questions = sum(1 for _, question in got if question)
     assert true_positive / flagged >= 0.9
     assert true_positive / questions >= 0.8
+
+
+_VOCABULARY = (
+    *("how", "do", "i", "is", "there", "anyone", "which", "is", "why", "what", "can", "you"),
+    *("help", "me", "wie", "kann", "ich", "est-ce", "que", "peux-tu", "y", "a-t-il", "ça"),
+    *("onko", "täällä", "voinko", "qué", "es", "cómo", "puedo", "hoe", "kan", "ik", "vad"),
+    *("är", "hvad", "er", "mikä", "on", "lol", "yeah", "the", "1", "@", "🎉", "-", "'s"),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(_VOCABULARY) | st.text(max_size=4), min_size=1, max_size=6).map(
+        " ".join
+    )
+)
+def test_the_first_character_index_matches_as_one_alternation_would(text: str) -> None:
+    whole = re.compile("|".join(_LEADING_PATTERNS))
+    assert (_LEADING.match(text) is None) == (whole.match(text) is None)

@@ -10,8 +10,12 @@ compiled once and a message is read in a few passes.
 from __future__ import annotations
 
 import re
+import re._constants as _c
+import re._parser as _parser
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from bot.domain import question_phrases as phrases
 
@@ -79,30 +83,97 @@ _RHETORICAL = re.compile(rf"(?:{'|'.join(phrases.RHETORICAL)})(?!\w)")
 _WH_WORD = re.compile(r"(?:how|what|who|why|where|when|which)\b")
 _EVEN = re.compile(r"\beven\b")
 _REQUEST = re.compile(rf"(?<!\w){phrases.REQUEST}(?!\w)")
-_LEADING = re.compile(
-    "|".join(
-        f"(?:{pattern})(?!\\w)"
-        for group in (
-            phrases.ENGLISH,
-            phrases.SPANISH,
-            phrases.GERMAN,
-            phrases.FRENCH,
-            phrases.PORTUGUESE,
-            phrases.DUTCH,
-            phrases.SWEDISH,
-            phrases.DANISH,
-            phrases.FINNISH,
-        )
-        for pattern in group
+_LEADING_PATTERNS = tuple(
+    f"(?:{pattern})(?!\\w)"
+    for group in (
+        phrases.ENGLISH,
+        phrases.SPANISH,
+        phrases.GERMAN,
+        phrases.FRENCH,
+        phrases.PORTUGUESE,
+        phrases.DUTCH,
+        phrases.SWEDISH,
+        phrases.DANISH,
+        phrases.FINNISH,
     )
-    + "|"
+    for pattern in group
+) + tuple(
     # A determiner with its language's pronoun or verb within the next few words; "which is
     # why" and "what I did" are not questions.
-    + "|".join(
-        rf"(?:{determiner}) (?!(?:i|you|we|they|he|she)\b)(?:\S+ ){{0,3}}?(?:{cues})(?!\w)"
-        for determiner, cues in phrases.DETERMINERS
-    )
+    rf"(?:{determiner}) (?!(?:i|you|we|they|he|she)\b)(?:\S+ ){{0,3}}?(?:{cues})(?!\w)"
+    for determiner, cues in phrases.DETERMINERS
 )
+
+
+class FirstCharIndex:
+    """``re.match`` of an alternation of many patterns, tried only with the patterns that can
+    start with the text's first character: the detector runs on every message, and one regular
+    expression of every language's phrases tries each of its hundreds of branches in turn."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        anywhere: list[str] = []
+        starting: dict[str, list[str]] = {}
+        for pattern in patterns:
+            chars, empty = _starts(_parser.parse(pattern))
+            if chars is None or empty:
+                anywhere.append(pattern)
+                for known in starting.values():
+                    known.append(pattern)
+                continue
+            for char in chars:
+                starting.setdefault(char, list(anywhere)).append(pattern)
+        self._by_char = {char: re.compile("|".join(group)) for char, group in starting.items()}
+        self._other = re.compile("|".join(anywhere)) if anywhere else None
+
+    def match(self, text: str) -> re.Match[str] | None:
+        pattern = self._by_char.get(text[:1], self._other)
+        return pattern.match(text) if pattern is not None else None
+
+
+def _starts(items: Any) -> tuple[set[str] | None, bool]:
+    """The characters a match of a parsed pattern can start with (None: any), and whether it
+    can match the empty string."""
+    chars: set[str] | None = set()
+    for op, arg in items:
+        if op is _c.LITERAL:
+            first: set[str] | None = {chr(arg)}
+            empty = False
+        elif op is _c.IN:
+            first, empty = _charset(arg), False
+        elif op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
+            first, empty = set(), True  # zero width
+        elif op is _c.SUBPATTERN and not (arg[1] or arg[2]):  # a group without flags
+            first, empty = _starts(arg[3])
+        elif op is _c.BRANCH:
+            first, empty = set(), False
+            for branch in arg[1]:
+                branch_first, branch_empty = _starts(branch)
+                first = None if first is None or branch_first is None else first | branch_first
+                empty = empty or branch_empty
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+            first, empty = _starts(arg[2])
+            empty = empty or arg[0] == 0
+        else:
+            return None, True  # anything else: assume it could start anywhere
+        chars = None if chars is None or first is None else chars | first
+        if not empty:
+            return chars, False
+    return chars, True
+
+
+def _charset(items: Any) -> set[str] | None:
+    chars: set[str] = set()
+    for kind, value in items:
+        if kind is _c.LITERAL:
+            chars.add(chr(value))
+        elif kind is _c.RANGE and value[1] - value[0] < 256:
+            chars.update(map(chr, range(value[0], value[1] + 1)))
+        else:
+            return None  # negated sets, categories, wide ranges
+    return chars
+
+
+_LEADING = FirstCharIndex(_LEADING_PATTERNS)
 # Words left over after a greeting or a rhetorical phrase: "how's everyone doing?" is a
 # greeting, "how's everyone finding the new update?" is not.
 _PHATIC_TAIL = 2

@@ -8,6 +8,7 @@ reads come from repositories once per guild, writes go through the batching writ
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -58,6 +59,8 @@ SOLVED_TAGS = frozenset({"solved", "resolved", "answered", "closed", "done"})
 """Forum tags (case-insensitive) that mark a post's question resolved."""
 INFERRED_WINDOW = 60
 """How many recent messages per channel the answer linker considers."""
+_CONTEXTS = {flags: QuestionContext(*flags) for flags in itertools.product((False, True), repeat=4)}
+"""Every QuestionContext there is, built once (one per message would cost more than a lookup)."""
 
 
 @dataclass
@@ -269,12 +272,12 @@ class IngestService:
             and record.reply_to_id is None
             and not record.mention_user_ids
         )
-        context = QuestionContext(
-            forum_post_opening=forum_opening,
-            help_channel=help_question,
-            author_is_staff=record.author_is_staff,
-            mentions_staff_or_bot=record.mentions_staff or record.mentions_bot,
-        )
+        context = _CONTEXTS[
+            forum_opening,
+            help_question,
+            record.author_is_staff,
+            record.mentions_staff or record.mentions_bot,
+        ]
         return classify_question(text, context)
 
     def _inferred_parent(self, view: GuildView, record: MessageRecord) -> int | None:
