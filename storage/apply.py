@@ -110,6 +110,7 @@ class BatchApplier(StructureApplier, ReactionApplier, QuestionApplier):
         await write_rollups(conn, rollup)
         for forget in buckets[MemberForget]:
             await forget_member(conn, forget)
+            self.forget_links()
         for expiry in buckets[ContentExpiry]:
             result.contents_erased += await erase_old_content(conn, expiry)
         return result

@@ -12,7 +12,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.linking import (
@@ -27,6 +37,7 @@ from bot.domain.linking import (
 )
 from bot.domain.records import MessageDelete, MessageRecord, QuestionAsked, QuestionResolved
 from bot.domain.snowflakes import snowflake_at
+from storage.link_window import LinkWindow
 from storage.statements import (
     GUILD_HOURS,
     MENTIONS,
@@ -71,6 +82,7 @@ def _question(row: Any) -> AskedQuestion:
 
 
 class QuestionApplier:
+    _window: LinkWindow | None = None
     _counted_until: datetime | None = None
     """No counted message stored before the current batch is newer than this (an upper bound,
     read once from the hourly rollups, then raised by every batch; ``None``: not read yet)."""
@@ -117,6 +129,7 @@ class QuestionApplier:
             ],
         )
         new = [unique[row[0]] for row in inserted]
+        self.link_window.asked(unique.values())
         if not new:
             return
         ids = [q.message_id for q in new]
@@ -174,15 +187,35 @@ class QuestionApplier:
         if found:
             await self._link(conn, sorted(found.values(), key=lambda p: p.message_id))
 
+    @property
+    def link_window(self) -> LinkWindow:
+        if self._window is None:
+            self._window = LinkWindow()
+        return self._window
+
+    def forget_links(self) -> None:
+        """After a failed transaction or an erasure, the window may hold what is not stored."""
+        self.link_window.forget()
+
     async def _link_new_messages(
         self, conn: AsyncConnection, records: Iterable[MessageRecord]
     ) -> None:
-        candidates = [p for p in map(posted, records) if _may_respond(p)]
+        messages = list(map(posted, records))
+        self.link_window.written(messages)
+        candidates = [p for p in messages if _may_respond(p)]
         if candidates:
             await self._link(conn, candidates)
 
     async def _link(self, conn: AsyncConnection, messages: Sequence[PostedMessage]) -> None:
-        context = await _context(conn, messages)
+
+        async def read(ids: set[int]) -> list[PostedMessage]:
+            return await _posted_messages(
+                conn, select(*_POSTED_COLUMNS).where(MESSAGES.c.id.in_(ids))
+            )
+
+        context = await self.link_window.context(conn, messages, read) or await _context(
+            conn, messages
+        )
         if not context.questions:
             return
         links = [link for m in messages for link in link_response(m, context)]
@@ -362,21 +395,22 @@ async def _context(conn: AsyncConnection, messages: Sequence[PostedMessage]) -> 
         context.messages[target.message_id] = target
         if target.thread_id is not None:
             threads.add(target.thread_id)
-    channels = {m.channel_id for m in (*messages, *targets) if m.thread_id is None}
     times = [m.created_at for m in (*messages, *targets)]
     low, high = min(times) - _WINDOW, max(times)
     # In a channel, only a mentioned member's question (the mention rule) or a reply target's
-    # author's (the exchange rule) can be answered: a busy channel has many more.
-    askers = {u for m in messages for u in m.mention_user_ids} | {t.author_id for t in targets}
+    # author's (the exchange rule) can be answered: a busy channel has many more, and so do
+    # the same members elsewhere.
+    pairs = {
+        (m.channel_id, user) for m in messages if m.thread_id is None for user in m.mention_user_ids
+    } | {(t.channel_id, t.author_id) for t in targets if t.thread_id is None}
     conditions: list[ColumnElement[bool]] = []
     if threads:
         conditions.append(q.thread_id.in_(threads))
-    if channels and askers:
+    if pairs:
         conditions.append(
             and_(
-                q.channel_id.in_(channels),
+                tuple_(q.channel_id, q.asker_id).in_(pairs),
                 q.thread_id.is_(None),
-                q.asker_id.in_(askers),
                 q.asked_at >= low,
                 q.asked_at <= high,
             )

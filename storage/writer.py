@@ -317,8 +317,13 @@ class EventWriter:
 
     async def write_transaction(self, events: Sequence[Event]) -> BatchResult:
         """Apply events in one transaction now, bypassing the queue (used by import)."""
-        async with self.engine.begin() as conn:
-            return await self.applier.apply(conn, events)
+        try:
+            async with self.engine.begin() as conn:
+                return await self.applier.apply(conn, events)
+        except BaseException:
+            # Rolled back: what the applier remembers of this batch was never stored.
+            self.applier.forget_links()
+            raise
 
 
 def _short(exc: BaseException) -> str:

@@ -107,6 +107,10 @@ class LinkContext:
             context.messages[message.message_id] = message
         return context
 
+    def with_messages(self, messages: dict[int, PostedMessage]) -> LinkContext:
+        """These questions (shared, not copied) with other reply targets."""
+        return LinkContext(self.questions, messages, self._by_place, self._by_asker)
+
     def add_question(self, question: AskedQuestion) -> None:
         if question.message_id in self.questions:
             return
