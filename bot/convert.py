@@ -187,14 +187,22 @@ def message_record(
             is_forward = True
         elif message.type in _REPLY_TYPES:
             reply_to_id = reference.message_id
-    mentioned = tuple(user.id for user in message.mentions)
+    users = message.mentions
+    roles = message.role_mentions
+    mentioned = tuple([user.id for user in users]) if users else ()
     staff = is_staff or is_staff_member
     author_is_staff = isinstance(author, discord.Member) and staff(author, channel, staff_role_ids)
-    mentions_staff = any(role.id in staff_role_ids for role in message.role_mentions) or any(
-        isinstance(user, discord.Member) and staff(user, channel, staff_role_ids)
-        for user in message.mentions
-        if user.id != author.id
-    )
+    mentions_staff = False
+    for user in users:
+        if (
+            user.id != author.id
+            and isinstance(user, discord.Member)
+            and staff(user, channel, staff_role_ids)
+        ):
+            mentions_staff = True
+            break
+    if roles and not mentions_staff:
+        mentions_staff = any(role.id in staff_role_ids for role in roles)
     return MessageRecord(
         message_id=message.id,
         guild_id=guild.id,
@@ -210,7 +218,7 @@ def message_record(
         is_forward=is_forward,
         is_thread_starter=thread_id is not None and message.id == thread_id,
         mention_user_ids=mentioned,
-        mention_role_ids=tuple(role.id for role in message.role_mentions),
+        mention_role_ids=tuple([role.id for role in roles]) if roles else (),
         mentions_everyone=message.mention_everyone,
         mentions_bot=bot_user_id is not None and bot_user_id in mentioned,
         edited_at=message.edited_at,
