@@ -20,6 +20,7 @@ a remembered reply target is exactly what the database holds.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -43,10 +44,13 @@ WINDOW = max(MENTION_WINDOW, EXCHANGE_WINDOW)
 REACH = 4 * WINDOW
 """How far the floor may trail the newest message before it is moved up (and older questions
 dropped)."""
-MESSAGES_KEPT = 100_000
+MESSAGES_KEPT = 50_000
 """Messages remembered as reply targets; the older half is dropped beyond this."""
 
 Reader = Callable[[set[int]], Awaitable[Sequence[PostedMessage]]]
+
+_TARGET = operator.attrgetter("guild_id", "author_id", "channel_id", "thread_id", "created_at")
+"""A remembered message's fields, in PostedMessage's order (after its id)."""
 
 _Q = QUESTIONS.c
 _COLUMNS = (_Q.message_id, _Q.asker_id, _Q.channel_id, _Q.thread_id, _Q.asked_at, _Q.guild_id)
@@ -64,7 +68,9 @@ class LinkWindow:
         """Question id -> (guild, question), every one held."""
         self._counts: dict[int, int] = {}
         self._context = LinkContext()
-        self.messages: dict[int, PostedMessage] = {}
+        self.messages: dict[int, tuple[Any, ...]] = {}
+        """Message id -> what a reply to it needs, as a plain tuple (which the garbage
+        collector does not follow; the window can hold many)."""
 
     # -- kept up to date by the writer, inside its transaction ---------------------------------
 
@@ -80,7 +86,7 @@ class LinkWindow:
 
     def written(self, messages: Iterable[PostedMessage]) -> None:
         """Messages this writer has just inserted (not those that were there before)."""
-        self.messages.update((m.message_id, m) for m in messages)
+        self.messages.update((m.message_id, _TARGET(m)) for m in messages)
         if len(self.messages) > MESSAGES_KEPT:
             keep = sorted(self.messages)[len(self.messages) // 2 :]
             self.messages = {mid: self.messages[mid] for mid in keep}
@@ -109,7 +115,7 @@ class LinkWindow:
         }
         if any(target < self._floor_id for target in wanted):
             return None  # it may be a question from before the window
-        targets = {t: self.messages[t] for t in wanted if t in self.messages}
+        targets = {t: PostedMessage(t, *self.messages[t]) for t in wanted if t in self.messages}
         unknown = wanted - targets.keys()
         if unknown:
             targets.update((m.message_id, m) for m in await read(unknown))

@@ -20,7 +20,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -395,22 +394,21 @@ async def _context(conn: AsyncConnection, messages: Sequence[PostedMessage]) -> 
         context.messages[target.message_id] = target
         if target.thread_id is not None:
             threads.add(target.thread_id)
+    channels = {m.channel_id for m in (*messages, *targets) if m.thread_id is None}
     times = [m.created_at for m in (*messages, *targets)]
     low, high = min(times) - _WINDOW, max(times)
     # In a channel, only a mentioned member's question (the mention rule) or a reply target's
-    # author's (the exchange rule) can be answered: a busy channel has many more, and so do
-    # the same members elsewhere.
-    pairs = {
-        (m.channel_id, user) for m in messages if m.thread_id is None for user in m.mention_user_ids
-    } | {(t.channel_id, t.author_id) for t in targets if t.thread_id is None}
+    # author's (the exchange rule) can be answered: a busy channel has many more.
+    askers = {u for m in messages for u in m.mention_user_ids} | {t.author_id for t in targets}
     conditions: list[ColumnElement[bool]] = []
     if threads:
         conditions.append(q.thread_id.in_(threads))
-    if pairs:
+    if channels and askers:
         conditions.append(
             and_(
-                tuple_(q.channel_id, q.asker_id).in_(pairs),
+                q.channel_id.in_(channels),
                 q.thread_id.is_(None),
+                q.asker_id.in_(askers),
                 q.asked_at >= low,
                 q.asked_at <= high,
             )
