@@ -15,7 +15,8 @@ certain, otherwise the caller reads the database as before:
 - a failed transaction, or a member's erasure, empties the window (see :meth:`forget`).
 
 Messages are only remembered as stored by this writer (the first write of a message wins), so
-a remembered reply target is exactly what the database holds.
+a remembered reply target is exactly what the database holds. ``read_context`` is the reading
+of the database it stands in for, used whenever it cannot answer.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.linking import (
@@ -37,7 +38,7 @@ from bot.domain.linking import (
 )
 from bot.domain.records import QuestionAsked
 from bot.domain.snowflakes import snowflake_at
-from storage.statements import QUESTIONS
+from storage.statements import MENTIONS, MESSAGES, QUESTIONS
 
 WINDOW = max(MENTION_WINDOW, EXCHANGE_WINDOW)
 """How far back a new message can link (by time)."""
@@ -171,6 +172,107 @@ class LinkWindow:
         rows = await conn.execute(select(*_COLUMNS).where(_Q.guild_id.in_(stale), held))
         for row in rows:
             self._hold(row.guild_id, _question(row))
+
+
+# -- reading the database (what the window stands in for) ----------------------------------
+
+
+POSTED_COLUMNS = (
+    MESSAGES.c.id,
+    MESSAGES.c.guild_id,
+    MESSAGES.c.author_id,
+    MESSAGES.c.channel_id,
+    MESSAGES.c.thread_id,
+    MESSAGES.c.created_at,
+    MESSAGES.c.counted,
+    MESSAGES.c.author_is_staff,
+    MESSAGES.c.reply_to_id,
+)
+
+
+async def read_context(conn: AsyncConnection, messages: Sequence[PostedMessage]) -> LinkContext:
+    """What ``messages`` can link to, read from the database (when the window cannot say)."""
+    q = QUESTIONS.c
+    guilds = {m.guild_id for m in messages}
+    by_id = {m.message_id: m for m in messages}
+    target_ids = {
+        target
+        for m in messages
+        for target in (m.reply_to_id, m.inferred_reply_to_id)
+        if target is not None
+    }
+    threads = {m.thread_id for m in messages if m.thread_id is not None}
+    known = await conn.execute(
+        select(*_COLUMNS).where(q.guild_id.in_(guilds), q.message_id.in_(target_ids | threads))
+    )
+    context = LinkContext.of(map(_question, known))
+    missing = target_ids - context.questions.keys()
+    targets = [by_id[i] for i in missing if i in by_id]
+    unknown = missing - by_id.keys()
+    if unknown:
+        targets += await posted_messages(
+            conn, select(*POSTED_COLUMNS).where(MESSAGES.c.id.in_(unknown))
+        )
+    for target in targets:
+        context.messages[target.message_id] = target
+        if target.thread_id is not None:
+            threads.add(target.thread_id)
+    channels = {m.channel_id for m in (*messages, *targets) if m.thread_id is None}
+    times = [m.created_at for m in (*messages, *targets)]
+    low, high = min(times) - WINDOW, max(times)
+    # In a channel, only a mentioned member's question (the mention rule) or a reply target's
+    # author's (the exchange rule) can be answered: a busy channel has many more.
+    askers = {u for m in messages for u in m.mention_user_ids} | {t.author_id for t in targets}
+    conditions: list[ColumnElement[bool]] = []
+    if threads:
+        conditions.append(q.thread_id.in_(threads))
+    if channels and askers:
+        conditions.append(
+            and_(
+                q.channel_id.in_(channels),
+                q.thread_id.is_(None),
+                q.asker_id.in_(askers),
+                q.asked_at >= low,
+                q.asked_at <= high,
+            )
+        )
+    if conditions:
+        nearby = await conn.execute(
+            select(*_COLUMNS).where(q.guild_id.in_(guilds), or_(*conditions))
+        )
+        for row in nearby:
+            context.add_question(_question(row))
+    return context
+
+
+async def posted_messages(conn: AsyncConnection, query: Any) -> list[PostedMessage]:
+    rows = list(await conn.execute(query))
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    mentions: dict[int, list[int]] = {}
+    found = await conn.execute(
+        select(MENTIONS.c.message_id, MENTIONS.c.target_id).where(
+            MENTIONS.c.message_id.in_(ids), MENTIONS.c.kind == "user"
+        )
+    )
+    for mid, target in found:
+        mentions.setdefault(mid, []).append(target)
+    return [
+        PostedMessage(
+            message_id=row.id,
+            guild_id=row.guild_id,
+            author_id=row.author_id,
+            channel_id=row.channel_id,
+            thread_id=row.thread_id,
+            created_at=row.created_at,
+            counted=row.counted,
+            by_staff=row.author_is_staff,
+            reply_to_id=row.reply_to_id,
+            mention_user_ids=tuple(sorted(mentions.get(row.id, ()))),
+        )
+        for row in rows
+    ]
 
 
 def _question(row: Any) -> AskedQuestion:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     and_,
     bindparam,
     case,
@@ -27,8 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain.linking import (
     EXCHANGE_WINDOW,
     MENTION_WINDOW,
-    AskedQuestion,
-    LinkContext,
     PostedMessage,
     ResponseLink,
     first_links,
@@ -36,7 +32,7 @@ from bot.domain.linking import (
 )
 from bot.domain.records import MessageDelete, MessageRecord, QuestionAsked, QuestionResolved
 from bot.domain.snowflakes import snowflake_at
-from storage.link_window import LinkWindow
+from storage.link_window import POSTED_COLUMNS, LinkWindow, posted_messages, read_context
 from storage.statements import (
     GUILD_HOURS,
     MENTIONS,
@@ -74,10 +70,6 @@ def _may_respond(message: PostedMessage) -> bool:
         or bool(message.mention_user_ids)
         or message.inferred_reply_to_id is not None
     )
-
-
-def _question(row: Any) -> AskedQuestion:
-    return AskedQuestion(row.message_id, row.asker_id, row.channel_id, row.thread_id, row.asked_at)
 
 
 class QuestionApplier:
@@ -178,10 +170,10 @@ class QuestionApplier:
             and_(m.thread_id.in_(threads), m.id > low),
             m.id.in_(mentioning),
         ):
-            query = select(*_POSTED_COLUMNS).where(
+            query = select(*POSTED_COLUMNS).where(
                 condition, m.counted.is_(True), m.guild_id.in_(guilds)
             )
-            for message in await _posted_messages(conn, query):
+            for message in await posted_messages(conn, query):
                 found[message.message_id] = message
         if found:
             await self._link(conn, sorted(found.values(), key=lambda p: p.message_id))
@@ -208,11 +200,11 @@ class QuestionApplier:
     async def _link(self, conn: AsyncConnection, messages: Sequence[PostedMessage]) -> None:
 
         async def read(ids: set[int]) -> list[PostedMessage]:
-            return await _posted_messages(
-                conn, select(*_POSTED_COLUMNS).where(MESSAGES.c.id.in_(ids))
+            return await posted_messages(
+                conn, select(*POSTED_COLUMNS).where(MESSAGES.c.id.in_(ids))
             )
 
-        context = await self.link_window.context(conn, messages, read) or await _context(
+        context = await self.link_window.context(conn, messages, read) or await read_context(
             conn, messages
         )
         if not context.questions:
@@ -350,112 +342,3 @@ async def refresh_states(conn: AsyncConnection, question_ids: Sequence[int]) -> 
             )
         )
     )
-
-
-_POSTED_COLUMNS = (
-    MESSAGES.c.id,
-    MESSAGES.c.guild_id,
-    MESSAGES.c.author_id,
-    MESSAGES.c.channel_id,
-    MESSAGES.c.thread_id,
-    MESSAGES.c.created_at,
-    MESSAGES.c.counted,
-    MESSAGES.c.author_is_staff,
-    MESSAGES.c.reply_to_id,
-)
-
-
-async def _context(conn: AsyncConnection, messages: Sequence[PostedMessage]) -> LinkContext:
-    """The questions (and reply targets) that ``messages`` could respond to, in few queries."""
-    q = QUESTIONS.c
-    guilds = {m.guild_id for m in messages}
-    by_id = {m.message_id: m for m in messages}
-    target_ids = {
-        target
-        for m in messages
-        for target in (m.reply_to_id, m.inferred_reply_to_id)
-        if target is not None
-    }
-    threads = {m.thread_id for m in messages if m.thread_id is not None}
-    known = await conn.execute(
-        select(*_QUESTION_COLUMNS).where(
-            q.guild_id.in_(guilds), q.message_id.in_(target_ids | threads)
-        )
-    )
-    context = LinkContext.of(map(_question, known))
-    missing = target_ids - context.questions.keys()
-    targets = [by_id[i] for i in missing if i in by_id]
-    unknown = missing - by_id.keys()
-    if unknown:
-        targets += await _posted_messages(
-            conn, select(*_POSTED_COLUMNS).where(MESSAGES.c.id.in_(unknown))
-        )
-    for target in targets:
-        context.messages[target.message_id] = target
-        if target.thread_id is not None:
-            threads.add(target.thread_id)
-    channels = {m.channel_id for m in (*messages, *targets) if m.thread_id is None}
-    times = [m.created_at for m in (*messages, *targets)]
-    low, high = min(times) - _WINDOW, max(times)
-    # In a channel, only a mentioned member's question (the mention rule) or a reply target's
-    # author's (the exchange rule) can be answered: a busy channel has many more.
-    askers = {u for m in messages for u in m.mention_user_ids} | {t.author_id for t in targets}
-    conditions: list[ColumnElement[bool]] = []
-    if threads:
-        conditions.append(q.thread_id.in_(threads))
-    if channels and askers:
-        conditions.append(
-            and_(
-                q.channel_id.in_(channels),
-                q.thread_id.is_(None),
-                q.asker_id.in_(askers),
-                q.asked_at >= low,
-                q.asked_at <= high,
-            )
-        )
-    if conditions:
-        nearby = await conn.execute(
-            select(*_QUESTION_COLUMNS).where(q.guild_id.in_(guilds), or_(*conditions))
-        )
-        for row in nearby:
-            context.add_question(_question(row))
-    return context
-
-
-_QUESTION_COLUMNS = (
-    QUESTIONS.c.message_id,
-    QUESTIONS.c.asker_id,
-    QUESTIONS.c.channel_id,
-    QUESTIONS.c.thread_id,
-    QUESTIONS.c.asked_at,
-)
-
-
-async def _posted_messages(conn: AsyncConnection, query: Any) -> list[PostedMessage]:
-    rows = list(await conn.execute(query))
-    if not rows:
-        return []
-    ids = [row.id for row in rows]
-    mentions: dict[int, list[int]] = {}
-    found = await conn.execute(
-        select(MENTIONS.c.message_id, MENTIONS.c.target_id).where(
-            MENTIONS.c.message_id.in_(ids), MENTIONS.c.kind == "user"
-        )
-    )
-    for mid, target in found:
-        mentions.setdefault(mid, []).append(target)
-    return [
-        PostedMessage(
-            message_id=row.id,
-            guild_id=row.guild_id,
-            author_id=row.author_id,
-            channel_id=row.channel_id,
-            thread_id=row.thread_id,
-            created_at=row.created_at,
-            counted=row.counted,
-            by_staff=row.author_is_staff,
-            reply_to_id=row.reply_to_id,
-            mention_user_ids=tuple(sorted(mentions.get(row.id, ()))),
-        )
-        for row in rows
-    ]
