@@ -80,10 +80,7 @@ class LinkWindow:
         if self.floor is None:
             return
         for q in questions:
-            question = AskedQuestion(
-                q.message_id, q.asker_id, q.channel_id, q.thread_id, q.asked_at
-            )
-            self._hold(q.guild_id, question)
+            self._hold(q.guild_id, _question(q))
 
     def written(self, messages: Iterable[PostedMessage]) -> None:
         """Messages this writer has just inserted (not those that were there before)."""
@@ -107,13 +104,7 @@ class LinkWindow:
         if any(m.thread_id is not None and m.thread_id < self._floor_id for m in messages):
             return None  # a thread from before the window: its questions may be older
         await self._check(conn, {m.guild_id for m in messages})
-        questions = self._context.questions
-        wanted = {
-            target
-            for m in messages
-            for target in (m.reply_to_id, m.inferred_reply_to_id)
-            if target is not None and target not in questions
-        }
+        wanted = _targets(messages) - self._context.questions.keys()
         if any(target < self._floor_id for target in wanted):
             return None  # it may be a question from before the window
         targets = {t: PostedMessage(t, *self.messages[t]) for t in wanted if t in self.messages}
@@ -195,12 +186,7 @@ async def read_context(conn: AsyncConnection, messages: Sequence[PostedMessage])
     q = QUESTIONS.c
     guilds = {m.guild_id for m in messages}
     by_id = {m.message_id: m for m in messages}
-    target_ids = {
-        target
-        for m in messages
-        for target in (m.reply_to_id, m.inferred_reply_to_id)
-        if target is not None
-    }
+    target_ids = _targets(messages)
     threads = {m.thread_id for m in messages if m.thread_id is not None}
     known = await conn.execute(
         select(*_COLUMNS).where(q.guild_id.in_(guilds), q.message_id.in_(target_ids | threads))
@@ -210,9 +196,7 @@ async def read_context(conn: AsyncConnection, messages: Sequence[PostedMessage])
     targets = [by_id[i] for i in missing if i in by_id]
     unknown = missing - by_id.keys()
     if unknown:
-        targets += await posted_messages(
-            conn, select(*POSTED_COLUMNS).where(MESSAGES.c.id.in_(unknown))
-        )
+        targets += await read_messages(conn, unknown)
     for target in targets:
         context.messages[target.message_id] = target
         if target.thread_id is not None:
@@ -243,6 +227,21 @@ async def read_context(conn: AsyncConnection, messages: Sequence[PostedMessage])
         for row in nearby:
             context.add_question(_question(row))
     return context
+
+
+def _targets(messages: Sequence[PostedMessage]) -> set[int]:
+    """The messages these reply to (by reference, or as the answer linker inferred)."""
+    return {
+        target
+        for m in messages
+        for target in (m.reply_to_id, m.inferred_reply_to_id)
+        if target is not None
+    }
+
+
+async def read_messages(conn: AsyncConnection, ids: set[int]) -> list[PostedMessage]:
+    """Stored messages by id (those not stored are left out)."""
+    return await posted_messages(conn, select(*POSTED_COLUMNS).where(MESSAGES.c.id.in_(ids)))
 
 
 async def posted_messages(conn: AsyncConnection, query: Any) -> list[PostedMessage]:
@@ -276,4 +275,5 @@ async def posted_messages(conn: AsyncConnection, query: Any) -> list[PostedMessa
 
 
 def _question(row: Any) -> AskedQuestion:
+    """From a questions row, or a QuestionAsked (the same names)."""
     return AskedQuestion(row.message_id, row.asker_id, row.channel_id, row.thread_id, row.asked_at)

@@ -8,23 +8,14 @@ same whatever order the messages, questions, deletions and resolutions arrive in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import (
-    and_,
-    bindparam,
-    case,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.linking import (
-    EXCHANGE_WINDOW,
-    MENTION_WINDOW,
     PostedMessage,
     ResponseLink,
     first_links,
@@ -32,7 +23,14 @@ from bot.domain.linking import (
 )
 from bot.domain.records import MessageDelete, MessageRecord, QuestionAsked, QuestionResolved
 from bot.domain.snowflakes import snowflake_at
-from storage.link_window import POSTED_COLUMNS, LinkWindow, posted_messages, read_context
+from storage.link_window import (
+    POSTED_COLUMNS,
+    WINDOW,
+    LinkWindow,
+    posted_messages,
+    read_context,
+    read_messages,
+)
 from storage.statements import (
     GUILD_HOURS,
     MENTIONS,
@@ -42,8 +40,6 @@ from storage.statements import (
     TOMBSTONES,
     insert_new,
 )
-
-_WINDOW = max(MENTION_WINDOW, EXCHANGE_WINDOW)
 
 
 def posted(record: MessageRecord) -> PostedMessage:
@@ -149,7 +145,7 @@ class QuestionApplier:
         m = MESSAGES.c
         ids = [q.message_id for q in new]
         low = min(ids)
-        high = max(snowflake_at(q.asked_at + _WINDOW) for q in new)
+        high = max(snowflake_at(q.asked_at + WINDOW) for q in new)
         threads = {q.thread_id for q in new if q.thread_id is not None} | set(ids)
         askers = {q.asker_id for q in new}
         guilds = {q.guild_id for q in new}
@@ -198,12 +194,7 @@ class QuestionApplier:
             await self._link(conn, candidates)
 
     async def _link(self, conn: AsyncConnection, messages: Sequence[PostedMessage]) -> None:
-
-        async def read(ids: set[int]) -> list[PostedMessage]:
-            return await posted_messages(
-                conn, select(*POSTED_COLUMNS).where(MESSAGES.c.id.in_(ids))
-            )
-
+        read = functools.partial(read_messages, conn)
         context = await self.link_window.context(conn, messages, read) or await read_context(
             conn, messages
         )
