@@ -149,15 +149,17 @@ def link_response(message: PostedMessage, context: LinkContext) -> list[Response
     """The questions ``message`` responds to, by the first rule that finds any."""
     if not message.counted:
         return []
-    for rule, found in (
-        (LinkRule.REPLY, _by_reference(message, message.reply_to_id, context)),
-        (LinkRule.THREAD, _in_thread(message, context)),
-        (LinkRule.MENTION, _by_mention(message, context)),
-        (LinkRule.INFERRED, _by_reference(message, message.inferred_reply_to_id, context)),
-    ):
-        if found:
-            return [_link(question, message, rule) for question in found]
-    return []
+    # Each rule runs only when the ones before it found nothing (this runs for every message).
+    rule = LinkRule.REPLY
+    found = _by_reference(message, message.reply_to_id, context)
+    if not found:
+        rule, found = LinkRule.THREAD, _in_thread(message, context)
+    if not found:
+        rule, found = LinkRule.MENTION, _by_mention(message, context)
+    if not found:
+        rule = LinkRule.INFERRED
+        found = _by_reference(message, message.inferred_reply_to_id, context)
+    return [_link(question, message, rule) for question in found]
 
 
 def _link(question: AskedQuestion, message: PostedMessage, rule: LinkRule) -> ResponseLink:
