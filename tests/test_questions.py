@@ -12,11 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain import question_phrases
 from bot.domain.questions import (
     _LEADING,
     _LEADING_PATTERNS,
     QuestionContext,
     QuestionSource,
+    _is_laugh,
+    _plain,
     classify_question,
     looks_like_question,
     visible_text,
@@ -315,3 +318,27 @@ _VOCABULARY = (
 def test_the_first_character_index_matches_as_one_alternation_would(text: str) -> None:
     whole = re.compile("|".join(_LEADING_PATTERNS))
     assert (_LEADING.match(text) is None) == (whole.match(text) is None)
+
+
+_LAUGHS = ("lol", "looool", "lmao", "xd", "kkkk", "hahah", "jajaja", "rsrs", "😂😂", "💀", "kek")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_LAUGHS) | st.sampled_from(_VOCABULARY) | st.text(max_size=6))
+def test_laughter_is_recognised_as_the_whole_pattern_would(word: str) -> None:
+    laugh = re.compile(question_phrases.LAUGHTER)
+    assert _is_laugh(word) == (laugh.fullmatch(word) is not None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from((*_LAUGHS, *_VOCABULARY, "?", "!", "?!", " ", "¿")) | st.text(max_size=3),
+        max_size=8,
+    ).map("".join)
+)
+def test_laughter_after_a_question_mark_moves_as_one_substitution_would(text: str) -> None:
+    laugh_after = re.compile(rf"([?!]+)[ \t]*({question_phrases.LAUGHTER})(?!\w)")
+    lowered = text.lower().replace("’", "'")
+    if "  " not in lowered and "\t" not in lowered and not set("`><:*~|#").intersection(lowered):
+        assert _plain(text) == laugh_after.sub(r" \2\1", lowered)

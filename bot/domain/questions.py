@@ -75,7 +75,6 @@ _CLAUSE = re.compile(r"[^.!?…:;\n]+(?:[.!?…:;]+(?=\S)[^.!?…:;\n]*)*[.!?…
 # "¿a quién le importa? jaja": laughter just after the question mark belongs to the question.
 _LAUGH_AFTER = re.compile(rf"([?!]+)[ \t]*({phrases.LAUGHTER})(?!\w)")
 _LAUGH = re.compile(phrases.LAUGHTER)
-_INTERROBANG = re.compile(r"\?+!|!+\?")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _FILLER = re.compile(phrases.FILLER)
 _PHATIC = re.compile(rf"(?:{'|'.join(phrases.PHATIC)})(?!\w)")
@@ -174,6 +173,9 @@ def _charset(items: Any) -> set[str] | None:
 
 
 _LEADING = FirstCharIndex(_LEADING_PATTERNS)
+_LAUGH_FIRST, _LAUGH_EMPTY = _starts(_parser.parse(phrases.LAUGHTER))
+if _LAUGH_EMPTY:
+    _LAUGH_FIRST = None  # it could match "": any word may be laughter
 # Words left over after a greeting or a rhetorical phrase: "how's everyone doing?" is a
 # greeting, "how's everyone finding the new update?" is not.
 _PHATIC_TAIL = 2
@@ -194,19 +196,37 @@ def _plain(text: str) -> str:
     text = text.lower().replace("’", "'")
     if "  " in text or "\t" in text:
         text = _SPACES.sub(" ", text)
-    if "?" in text or "!" in text:
-        text = _LAUGH_AFTER.sub(r" \2\1", text)
+    mark = _first_mark(text)
+    # Searched from the first "?" or "!" (where any match starts) before substituting.
+    if mark >= 0 and _LAUGH_AFTER.search(text, mark) is not None:
+        text = _LAUGH_AFTER.sub(_laugh_first, text)
     return text
 
 
+def _first_mark(text: str) -> int:
+    """Where the first "?" or "!" is, or -1."""
+    question, bang = text.find("?"), text.find("!")
+    return bang if question < 0 or 0 <= bang < question else question
+
+
+def _laugh_first(found: re.Match[str]) -> str:
+    """The replacement r" \\2\\1" as a function: a template is parsed again on every call."""
+    return f" {found[2]}{found[1]}"
+
+
+def _is_laugh(word: str) -> bool:
+    """Laughter ("lol", "jajaja", "😂"): the pattern is tried only on words that can start it."""
+    return (_LAUGH_FIRST is None or word[:1] in _LAUGH_FIRST) and _LAUGH.fullmatch(word) is not None
+
+
 def _words(text: str) -> list[str]:
-    return [word for word in _WORD.findall(text) if not _LAUGH.fullmatch(word)]
+    return [word for word in _WORD.findall(text) if not _is_laugh(word)]
 
 
 def _has_words(text: str, count: int) -> bool:
     """At least ``count`` words besides laughter, reading no further than needed."""
     for word in _WORD.finditer(text):
-        if not _LAUGH.fullmatch(word[0]):
+        if not _is_laugh(word[0]):
             count -= 1
             if count == 0:
                 return True
@@ -221,10 +241,10 @@ def _set_phrase(pattern: re.Pattern[str], clause: str, tail: int) -> bool:
 
 def _rhetorical(clause: str) -> bool:
     """Said for effect rather than asked: a joke, hype, disbelief or small talk."""
-    if "?" in clause and _INTERROBANG.search(clause):
+    if "?!" in clause or "!?" in clause:
         return True  # "who's hyped?!": an exclamation
     last = clause.rstrip(" ?!.¿").rpartition(" ")[2]
-    if _LAUGH.fullmatch(last):
+    if _is_laugh(last):
         return True  # "does it matter lol", "why would you pick that 💀"
     if _WH_WORD.match(clause) and _EVEN.search(clause):
         return True  # "who even cares", "how is that even possible"
