@@ -71,6 +71,43 @@ class Writer(Protocol):
 
     def set_timezone(self, guild_id: int, zone: ZoneInfo) -> None: ...
 
+    def add_source(self, drain: Callable[[], None]) -> None: ...
+
+    def remove_source(self, drain: Callable[[], None]) -> None: ...
+
+    def holding(self) -> None: ...
+
+
+class Sources:
+    """Producers that hold events back to handle them in batches (the ingest cog's new
+    messages): each registers a ``drain`` that queues whatever it holds, and calls ``holding``
+    when it starts to hold something. The writer drains them when it next writes or sends, on
+    its own clock and within its usual delay; ``flush`` and ``close`` drain them first, so what
+    happened before them is written too."""
+
+    def __init__(self) -> None:
+        self._sources: list[Callable[[], None]] = []
+        self._held = False
+
+    def add_source(self, drain: Callable[[], None]) -> None:
+        self._sources.append(drain)
+
+    def remove_source(self, drain: Callable[[], None]) -> None:
+        if drain in self._sources:
+            self._sources.remove(drain)
+
+    def holding(self) -> None:
+        self._held = True
+        self._wake()
+
+    def _wake(self) -> None:
+        """Have the writer's task drain the sources (its next batch or frame)."""
+
+    def _drain_sources(self) -> None:
+        self._held = False
+        for drain in list(self._sources):
+            drain()
+
 
 def describe(event: Event) -> str:
     """An event's kind and ids, never its content, for logs."""
@@ -82,7 +119,7 @@ def describe(event: Event) -> str:
     return f"{type(event).__name__}({', '.join(f'{k}={v}' for k, v in ids.items())})"
 
 
-class EventWriter:
+class EventWriter(Sources):
     """Use as ``async with EventWriter(engine) as writer:``; ``await writer.put(event)``."""
 
     def __init__(
@@ -98,6 +135,7 @@ class EventWriter:
     ) -> None:
         if batch_size < 1 or capacity < batch_size:
             raise ValueError("need 1 <= batch_size <= capacity")
+        super().__init__()
         self.engine = engine
         self.batch_size = batch_size
         self.max_delay = max_delay
@@ -198,6 +236,7 @@ class EventWriter:
         """Return once every event queued before this call is written (or reported failed)."""
         if self._task is None:
             raise RuntimeError("the writer is not running")
+        self._drain_sources()
         target = self.stats.queued
         async with self._progress:
             self._flush_now = True
@@ -208,6 +247,9 @@ class EventWriter:
 
     async def close(self) -> None:
         """Write everything still queued, then stop."""
+        if self._task is None:
+            return
+        self._drain_sources()
         task, self._task = self._task, None
         if task is None:
             return
@@ -229,9 +271,12 @@ class EventWriter:
             async with self._progress:
                 self._progress.notify_all()
 
+    def _wake(self) -> None:
+        self._has_items.set()
+
     async def _run(self) -> None:
         while True:
-            if not self._buffer:
+            if not self._buffer and not self._held:
                 if self._closing:
                     return
                 self._has_items.clear()
@@ -245,6 +290,10 @@ class EventWriter:
                 self._batch_full.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._batch_full.wait(), wait)
+            if self._held:
+                self._drain_sources()
+                if not self._buffer:
+                    continue
             # A backlog is written in bigger transactions (up to 4 batches) to catch up faster.
             take = self.batch_size * BACKLOG_FACTOR
             batch = self._buffer[:take]

@@ -34,6 +34,7 @@ from storage.writer import (
     MAX_DELAY_SECONDS,
     QUEUE_CAPACITY,
     RETRY_DELAYS,
+    Sources,
     WriterStats,
 )
 from storage.writer_child import COUNTED, encode, read_message
@@ -63,7 +64,7 @@ def _child_environment() -> dict[str, str]:
 # -- the parent --------------------------------------------------------------------------------
 
 
-class ProcessWriter:
+class ProcessWriter(Sources):
     """Use as ``async with ProcessWriter(url) as writer:``; the same calls as ``EventWriter``."""
 
     def __init__(
@@ -79,6 +80,7 @@ class ProcessWriter:
     ) -> None:
         if batch_size < 1 or capacity < batch_size:
             raise ValueError("need 1 <= batch_size <= capacity")
+        super().__init__()
         self.url = url
         self._options = {"batch_size": batch_size, "retry_delays": tuple(retry_delays)}
         self.default_zone = default_zone
@@ -189,6 +191,7 @@ class ProcessWriter:
         """Return once every event queued before this call is written (or reported failed)."""
         if self._process is None:
             raise RuntimeError("the writer is not running")
+        self._drain_sources()
         target = self._queued
         if self._acked >= target:
             return
@@ -202,6 +205,7 @@ class ProcessWriter:
         process = self._process
         if process is None:
             return
+        self._drain_sources()
         self._closing = True
         self._send_outbox()
         self._send(("close",))
@@ -252,7 +256,12 @@ class ProcessWriter:
             await self._outbox_waits.wait()
             await asyncio.sleep(FRAME_DELAY_SECONDS)
             self._outbox_waits.clear()
+            if self._held:
+                self._drain_sources()
             self._send_outbox()
+
+    def _wake(self) -> None:
+        self._outbox_waits.set()
 
     def _send_outbox(self) -> None:
         if not self._outbox:
