@@ -211,9 +211,13 @@ async def feed(
             rss.append(rss_kib())
             buffered = max(buffered, writer.pending if writer is not None else 0)
             tasks = max(tasks, sum(1 for t in asyncio.all_tasks() if t.get_name() in LISTENERS))
-    if writer is not None:
-        await asyncio.gather(*(t for t in asyncio.all_tasks() if t.get_name() in LISTENERS))
+    while writer is not None:
+        # A flush first queues the messages the bot holds, which may leave tasks waiting.
         await writer.flush()
+        waiting = [t for t in asyncio.all_tasks() if t.get_name() in LISTENERS]
+        if not waiting:
+            break
+        await asyncio.gather(*waiting)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     writer_cpu = process_cpu(pid) - writer_cpu
     rss.append(rss_kib())

@@ -150,6 +150,36 @@ def _role_ids(member: discord.Member) -> object:
     return bytes(ids) if ids is not None else tuple(sorted(role.id for role in member.roles))
 
 
+StaffFlags = tuple[bool, bool]
+"""Whether a message's author is staff, and whether it mentions staff (``staff_flags``)."""
+
+
+def staff_flags(
+    message: discord.Message,
+    staff_role_ids: frozenset[int],
+    is_staff: Callable[[discord.Member, object, frozenset[int]], bool] | None = None,
+) -> StaffFlags:
+    """Whether the author is staff, and whether the message mentions staff or a staff role, as
+    members' roles and the channel's permissions are now: they may change before the rest of
+    the message's record is built."""
+    author, channel = message.author, message.channel
+    staff = is_staff or is_staff_member
+    author_is_staff = isinstance(author, discord.Member) and staff(author, channel, staff_role_ids)
+    mentions_staff = False
+    for user in message.mentions:
+        if (
+            user.id != author.id
+            and isinstance(user, discord.Member)
+            and staff(user, channel, staff_role_ids)
+        ):
+            mentions_staff = True
+            break
+    roles = message.role_mentions
+    if roles and not mentions_staff:
+        mentions_staff = any(role.id in staff_role_ids for role in roles)
+    return author_is_staff, mentions_staff
+
+
 def message_record(
     message: discord.Message,
     bot_user_id: int | None,
@@ -157,8 +187,10 @@ def message_record(
     keep_content: bool = True,
     staff_role_ids: frozenset[int] = frozenset(),
     is_staff: Callable[[discord.Member, object, frozenset[int]], bool] | None = None,
+    staff: StaffFlags | None = None,
 ) -> MessageRecord | None:
-    """None for messages outside guilds. ``counted`` here only says human and not system."""
+    """None for messages outside guilds. ``counted`` here only says human and not system.
+    ``staff``: the message's ``staff_flags`` taken earlier (else they are taken now)."""
     guild = message.guild
     if guild is None:
         return None
@@ -190,19 +222,8 @@ def message_record(
     users = message.mentions
     roles = message.role_mentions
     mentioned = tuple([user.id for user in users]) if users else ()
-    staff = is_staff or is_staff_member
-    author_is_staff = isinstance(author, discord.Member) and staff(author, channel, staff_role_ids)
-    mentions_staff = False
-    for user in users:
-        if (
-            user.id != author.id
-            and isinstance(user, discord.Member)
-            and staff(user, channel, staff_role_ids)
-        ):
-            mentions_staff = True
-            break
-    if roles and not mentions_staff:
-        mentions_staff = any(role.id in staff_role_ids for role in roles)
+    if staff is None:
+        staff = staff_flags(message, staff_role_ids, is_staff)
     return MessageRecord(
         message_id=message.id,
         guild_id=guild.id,
@@ -223,8 +244,8 @@ def message_record(
         mentions_bot=bot_user_id is not None and bot_user_id in mentioned,
         edited_at=message.edited_at,
         content=(message.content or None) if keep_content else None,
-        author_is_staff=author_is_staff,
-        mentions_staff=mentions_staff,
+        author_is_staff=staff[0],
+        mentions_staff=staff[1],
     )
 
 
