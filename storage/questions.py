@@ -284,6 +284,12 @@ async def store_links(conn: AsyncConnection, links: Sequence[ResponseLink]) -> N
             first_response_by_staff=bindparam("staff"),
             # A response from before the question's deletion means it was not withdrawn.
             withdrawn_at=case((q.withdrawn_at > bindparam("at"), None), else_=q.withdrawn_at),
+            # Its state, from the row as this statement leaves it (each SET reads the old row).
+            state=case(
+                (q.resolved_at.is_not(None), "resolved"),
+                (and_(q.withdrawn_at.is_not(None), q.withdrawn_at <= bindparam("at")), "withdrawn"),
+                else_="answered",
+            ),
         ),
         [
             {
@@ -316,20 +322,3 @@ async def store_links(conn: AsyncConnection, links: Sequence[ResponseLink]) -> N
                 for qid, link in staff_firsts
             ],
         )
-    await refresh_states(conn, list(firsts))
-
-
-async def refresh_states(conn: AsyncConnection, question_ids: Sequence[int]) -> None:
-    q = QUESTIONS.c
-    await conn.execute(
-        update(QUESTIONS)
-        .where(q.message_id.in_(question_ids))
-        .values(
-            state=case(
-                (q.resolved_at.is_not(None), "resolved"),
-                (q.withdrawn_at.is_not(None), "withdrawn"),
-                (q.first_response_at.is_not(None), "answered"),
-                else_="open",
-            )
-        )
-    )
