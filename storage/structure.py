@@ -140,13 +140,17 @@ class StructureApplier(LocalDays):
             if r.counted and r.message_id not in rollup.new_threads
         }
         if counted:
+            # A key range, not an IN list of every new message: channel ids are snowflakes too,
+            # so few channels fall between the batch's first and last message.
             earlier = await conn.execute(
                 select(CHANNELS.c.id).where(
-                    CHANNELS.c.id.in_(counted), CHANNELS.c.kind.in_(_STARTED_THREAD_KINDS)
+                    CHANNELS.c.id.between(min(counted), max(counted)),
+                    CHANNELS.c.kind.in_(_STARTED_THREAD_KINDS),
                 )
             )
             for (cid,) in earlier:
-                started[cid] = (counted[cid].guild_id, counted[cid].created_at)
+                if cid in counted:
+                    started[cid] = (counted[cid].guild_id, counted[cid].created_at)
         for guild_id, at in started.values():
             rollup.guild_days[(guild_id, self.local_day(guild_id, at))][THREADS_I] += 1
 
