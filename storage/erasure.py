@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain.records import ContentExpiry, MemberForget
 from bot.domain.snowflakes import snowflake_at
 from storage.statements import (
+    CHANNELS,
     EARLY_EDITS,
     MEMBER_DAYS,
     MEMBER_EVENTS,
@@ -22,10 +23,13 @@ from storage.statements import (
 
 
 async def forget_member(conn: AsyncConnection, forget: MemberForget) -> None:
-    """Erase a member's messages, reactions, mentions of them and their per-day activity.
+    """Erase a member's messages, reactions, mentions of them and their per-day activity, and
+    their name on what others did: who first answered or resolved a question, who started a
+    thread.
 
-    Anonymous totals (guild_days, channel_days, guild_hours) keep their counts: they hold no
-    personal data and the community's history stays true.
+    Anonymous totals (guild_days, channel_days, guild_hours) keep their counts, and questions
+    keep when they were answered and resolved: these hold no personal data and the community's
+    history stays true.
     """
     g, u = forget.guild_id, forget.user_id
     m = MESSAGES.c
@@ -37,6 +41,17 @@ async def forget_member(conn: AsyncConnection, forget: MemberForget) -> None:
     )
     await conn.execute(
         delete(RESPONSES).where(RESPONSES.c.guild_id == g, RESPONSES.c.responder_id == u)
+    )
+    q = QUESTIONS.c
+    for named, unnamed in (
+        (q.first_responder_id == u, {"first_responder_id": None, "first_response_id": None}),
+        (q.first_staff_response_id.in_(message_ids), {"first_staff_response_id": None}),
+        (q.resolved_by == u, {"resolved_by": None}),
+    ):
+        await conn.execute(update(QUESTIONS).where(q.guild_id == g, named).values(unnamed))
+    channels = CHANNELS.c
+    await conn.execute(
+        update(CHANNELS).where(channels.guild_id == g, channels.owner_id == u).values(owner_id=None)
     )
     await conn.execute(delete(MESSAGES).where(m.guild_id == g, m.author_id == u))
     await conn.execute(delete(REACTIONS).where(REACTIONS.c.guild_id == g, REACTIONS.c.user_id == u))
