@@ -137,3 +137,22 @@ async def test_ignored_channels_do_not_count_and_watching_narrows(
     last = await rows(resources, "SELECT counted FROM messages ORDER BY id DESC LIMIT 1")
     assert not last[0][0]
     assert await value(resources, "SELECT messages FROM guild_days") == 1
+
+
+async def test_a_thread_started_by_a_member_who_opted_out_does_not_name_them(
+    world: World, resources: Resources
+) -> None:
+    def start_thread(name: str, owner: Any) -> int:
+        thread = world.env.backend.create_thread(world.general.id, name, owner.id)
+        return int(thread.id)
+
+    before = start_thread("before", world.alice)
+    await world.env.settle()
+    assert await value(resources, f"SELECT owner_id FROM channels WHERE id = {before}") == (
+        world.alice.id
+    )
+    await world.alice.slash(world.general, "privacy opt-out")
+    after = start_thread("after", world.alice)
+    await world.env.settle()
+    owners = await rows(resources, f"SELECT owner_id FROM channels WHERE id IN ({before}, {after})")
+    assert owners == [(None,), (None,)]
