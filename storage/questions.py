@@ -38,7 +38,8 @@ from storage.statements import (
     QUESTIONS,
     RESPONSES,
     TOMBSTONES,
-    insert_new,
+    execute_many,
+    insert_new_rows,
 )
 
 
@@ -98,8 +99,10 @@ class QuestionApplier:
     ) -> None:
         """Record new questions; ``counted_until`` bounds the counted messages stored earlier."""
         unique = {q.message_id: q for q in asked}
-        inserted = await conn.execute(
-            insert_new(conn.dialect.name, QUESTIONS, "message_id"),
+        inserted = await insert_new_rows(
+            conn,
+            QUESTIONS,
+            ("message_id",),
             [
                 {
                     "message_id": q.message_id,
@@ -114,6 +117,7 @@ class QuestionApplier:
                 }
                 for q in unique.values()
             ],
+            near="message_id",
         )
         new = [unique[row[0]] for row in inserted]
         self.link_window.asked(unique.values())
@@ -250,10 +254,10 @@ async def resolve(conn: AsyncConnection, event: QuestionResolved) -> list[int]:
 
 async def store_links(conn: AsyncConnection, links: Sequence[ResponseLink]) -> None:
     """Insert response links; each question's first response becomes its earliest link."""
-    inserted = await conn.execute(
-        insert_new(conn.dialect.name, RESPONSES).returning(
-            RESPONSES.c.question_id, RESPONSES.c.message_id
-        ),
+    fresh = await insert_new_rows(
+        conn,
+        RESPONSES,
+        ("question_id", "message_id"),
         [
             {
                 "question_id": link.question_id,
@@ -266,31 +270,15 @@ async def store_links(conn: AsyncConnection, links: Sequence[ResponseLink]) -> N
             }
             for link in links
         ],
+        near="message_id",
     )
-    fresh = {(qid, mid) for qid, mid in inserted}
     new_links = [link for link in links if (link.question_id, link.message_id) in fresh]
     if not new_links:
         return
-    q = QUESTIONS.c
     firsts = first_links(new_links)
-    await conn.execute(
-        update(QUESTIONS)
-        .where(q.message_id == bindparam("qid"))
-        .where(or_(q.first_response_at.is_(None), q.first_response_at > bindparam("at")))
-        .values(
-            first_response_at=bindparam("at"),
-            first_response_id=bindparam("mid"),
-            first_responder_id=bindparam("who"),
-            first_response_by_staff=bindparam("staff"),
-            # A response from before the question's deletion means it was not withdrawn.
-            withdrawn_at=case((q.withdrawn_at > bindparam("at"), None), else_=q.withdrawn_at),
-            # Its state, from the row as this statement leaves it (each SET reads the old row).
-            state=case(
-                (q.resolved_at.is_not(None), "resolved"),
-                (and_(q.withdrawn_at.is_not(None), q.withdrawn_at <= bindparam("at")), "withdrawn"),
-                else_="answered",
-            ),
-        ),
+    await execute_many(
+        conn,
+        _FIRST_RESPONSE,
         [
             {
                 "qid": qid,
@@ -302,23 +290,40 @@ async def store_links(conn: AsyncConnection, links: Sequence[ResponseLink]) -> N
             for qid, pair in firsts.items()
         ],
     )
-    staff_firsts = [(qid, pair[-1]) for qid, pair in firsts.items() if pair[-1].by_staff]
-    if staff_firsts:
-        await conn.execute(
-            update(QUESTIONS)
-            .where(q.message_id == bindparam("qid"))
-            .where(
-                or_(
-                    q.first_staff_response_at.is_(None),
-                    q.first_staff_response_at > bindparam("at"),
-                )
-            )
-            .values(
-                first_staff_response_at=bindparam("at"),
-                first_staff_response_id=bindparam("mid"),
-            ),
-            [
-                {"qid": qid, "at": link.responded_at, "mid": link.message_id}
-                for qid, link in staff_firsts
-            ],
-        )
+    await execute_many(
+        conn,
+        _FIRST_STAFF_RESPONSE,
+        [
+            {"qid": qid, "at": pair[-1].responded_at, "mid": pair[-1].message_id}
+            for qid, pair in firsts.items()
+            if pair[-1].by_staff
+        ],
+    )
+
+
+_Q = QUESTIONS.c
+_FIRST_RESPONSE = (
+    update(QUESTIONS)
+    .where(_Q.message_id == bindparam("qid"))
+    .where(or_(_Q.first_response_at.is_(None), _Q.first_response_at > bindparam("at")))
+    .values(
+        first_response_at=bindparam("at"),
+        first_response_id=bindparam("mid"),
+        first_responder_id=bindparam("who"),
+        first_response_by_staff=bindparam("staff"),
+        # A response from before the question's deletion means it was not withdrawn.
+        withdrawn_at=case((_Q.withdrawn_at > bindparam("at"), None), else_=_Q.withdrawn_at),
+        # Its state, from the row as this statement leaves it (each SET reads the old row).
+        state=case(
+            (_Q.resolved_at.is_not(None), "resolved"),
+            (and_(_Q.withdrawn_at.is_not(None), _Q.withdrawn_at <= bindparam("at")), "withdrawn"),
+            else_="answered",
+        ),
+    )
+)
+_FIRST_STAFF_RESPONSE = (
+    update(QUESTIONS)
+    .where(_Q.message_id == bindparam("qid"))
+    .where(or_(_Q.first_staff_response_at.is_(None), _Q.first_staff_response_at > bindparam("at")))
+    .values(first_staff_response_at=bindparam("at"), first_staff_response_id=bindparam("mid"))
+)

@@ -13,7 +13,14 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.records import ChannelRecord
-from storage.statements import CHANNEL_DAYS, GUILD_DAYS, GUILD_HOURS, MEMBER_DAYS, upsert_adding
+from storage.statements import (
+    CHANNEL_DAYS,
+    GUILD_DAYS,
+    GUILD_HOURS,
+    MEMBER_DAYS,
+    execute_many,
+    upsert_adding,
+)
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -106,4 +113,4 @@ async def upsert_add(
     rows: list[dict[str, Any]],
 ) -> None:
     stmt = upsert_adding(conn.dialect.name, table, tuple(keys), tuple(counters))
-    await conn.execute(stmt, rows)
+    await execute_many(conn, stmt, rows)

@@ -4,10 +4,13 @@ dialect."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tables as t
@@ -56,3 +59,106 @@ def upsert_adding(
         index_elements=list(keys),
         set_={name: table.c[name] + stmt.excluded[name] for name in counters},
     )
+
+
+async def execute_many(conn: AsyncConnection, stmt: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``conn.execute(stmt, rows)`` for a statement built once. On SQLite it is compiled once
+    and its rows go to the driver as plain tuples, each value through its column type's own
+    bind processor: the SQL layer's per-row handling cost more than SQLite's work on the
+    writer's busiest statements."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        await conn.execute(stmt, rows)
+        return
+    form = _driver_form(stmt, tuple(rows[0]), conn.dialect)
+    await conn.exec_driver_sql(
+        form.sql,
+        [
+            tuple(
+                [value if key is None else process(row[key]) for key, value, process in form.values]
+            )
+            for row in rows
+        ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _DriverForm:
+    statement: Any
+    sql: str
+    values: tuple[tuple[str | None, Any, Callable[[Any], Any]], ...]
+    """Per positional parameter: the row's key (None: a constant), the constant, the processor."""
+
+
+_FORMS: dict[tuple[int, tuple[str, ...]], _DriverForm] = {}
+
+
+def _driver_form(stmt: Any, keys: tuple[str, ...], dialect: Dialect) -> _DriverForm:
+    form = _FORMS.get((id(stmt), keys))
+    if form is not None and form.statement is stmt:
+        return form
+    if len(_FORMS) >= _FORMS_LIMIT:
+        _FORMS.clear()
+    compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+    values = []
+    for name in compiled.positiontup or ():
+        bind = compiled.binds[name]
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect) or _same
+        if name in keys:
+            values.append((name, None, process))
+        elif bind.callable is None and not bind.required:
+            values.append((None, process(bind.value), _same))  # a literal of the statement
+        else:
+            raise ValueError(f"no value for parameter {name!r} of {compiled}")
+    form = _FORMS[(id(stmt), keys)] = _DriverForm(stmt, str(compiled), tuple(values))
+    return form
+
+
+_FORMS_LIMIT = 256
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@functools.cache
+def _insert_returning(dialect: str, table: Table, key: tuple[str, ...]) -> Any:
+    return insert_new(dialect, table).returning(*(table.c[name] for name in key))
+
+
+async def insert_new_rows(
+    conn: AsyncConnection,
+    table: Table,
+    key: tuple[str, ...],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    near: str,
+) -> set[tuple[Any, ...]]:
+    """Insert the rows whose ``key`` is not stored yet; returns the keys of those inserted.
+
+    PostgreSQL says which with ``RETURNING``. On SQLite the keys stored between the rows'
+    smallest and largest ``near`` (an indexed snowflake column) are read first, one index
+    range, and the rest go through ``execute_many`` with ``OR IGNORE``. A transaction that
+    has written holds SQLite's write lock, so nothing appears in between; in one that has not,
+    a row another process inserts in between is kept once and reported as new, which the
+    callers' follow-up updates (all idempotent) tolerate.
+    """
+    if not rows:
+        return set()
+    if conn.dialect.name != "sqlite":
+        inserted = await conn.execute(_insert_returning(conn.dialect.name, table, key), rows)
+        return {tuple(row) for row in inserted}
+    column = table.c[near]
+    nearby = [row[near] for row in rows]
+    stored = await conn.execute(
+        select(*(table.c[name] for name in key)).where(column.between(min(nearby), max(nearby)))
+    )
+    known = {tuple(row) for row in stored}
+    new = {}
+    for row in rows:
+        found = tuple([row[name] for name in key])
+        if found not in known and found not in new:
+            new[found] = row
+    await execute_many(conn, insert_new(conn.dialect.name, table), list(new.values()))
+    return set(new)
