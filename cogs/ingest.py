@@ -147,9 +147,12 @@ class Ingest(commands.Cog):
                 if view is None:
                     self._background(self._message_later(guild_id, message), WAITING_FOR_WRITER)
                     continue
-                record = self._record(message, view.settings.staff_role_ids, staff)
+                # Built without its text: the content policy adds it back where it is kept.
+                staff_roles = view.settings.staff_role_ids
+                record = self._record(message, staff_roles, staff, keep_content=False)
                 if record is not None:
-                    self._queue(self.ingest.accept_message(view, record))
+                    text = message.content or None
+                    self._queue(self.ingest.accept_message(view, record, text))
             except Exception:
                 log.exception("handling message %s failed", message.id)
 
@@ -167,11 +170,14 @@ class Ingest(commands.Cog):
         message: discord.Message,
         staff_role_ids: frozenset[int],
         staff: StaffFlags | None = None,
+        *,
+        keep_content: bool = True,
     ) -> MessageRecord | None:
         user = self.bot.user
         return message_record(
             message,
             user.id if user else None,
+            keep_content=keep_content,
             staff_role_ids=staff_role_ids,
             is_staff=self.staff,
             staff=staff,

@@ -10,8 +10,16 @@ import simcord
 from simcord.backend.models.channel import Overwrite
 from simcord.enums import OverwriteType
 
-from bot.app import Resources
-from tests.simworld import World, add_forum_tag, build_world, open_forum_post, rows, value
+from bot.app import EngageBot, Resources, open_resources
+from tests.simworld import (
+    World,
+    add_forum_tag,
+    build_world,
+    open_forum_post,
+    rows,
+    settings_for,
+    value,
+)
 
 pytestmark = pytest.mark.usefixtures("fail_on_discord_errors")
 
@@ -290,3 +298,31 @@ async def test_backfill_reads_history_the_bot_never_saw(
     again = await admin.slash(general, "engage backfill", days=7)
     assert again.response is not None and "read 3 messages" in again.response.content
     assert await value(resources, f"SELECT count(*) FROM messages WHERE guild_id = {guild.id}") == 3
+
+
+@pytest.mark.parametrize(
+    ("policy", "kept"),
+    [
+        ("questions", ["how do I join the event?", None]),
+        ("all", ["how do I join the event?", "see you at the event"]),
+        ("none", [None, None]),
+    ],
+)
+async def test_the_content_policy_decides_whose_text_is_kept(
+    db_url: str, policy: str, kept: list[str | None]
+) -> None:
+    """New messages are built without their text on the hot path; the policy adds it back."""
+    async with open_resources(settings_for(db_url, privacy={"store_content": policy})) as opened:
+        bot = EngageBot(opened)
+        env = simcord.Env(bot, shard_count=1)
+        world = build_world(env, members=2)
+        await env.start()
+        with env.time_context():
+            asked = await world.alice.send(world.general, "how do I join the event?")
+            said = await world.bob.send(world.general, "see you at the event")
+            ids = f"{asked.id}, {said.id}"
+            found = await rows(
+                opened, f"SELECT content FROM messages WHERE id IN ({ids}) ORDER BY id"
+            )
+        await env.shutdown()
+    assert [text for (text,) in found] == kept

@@ -208,20 +208,28 @@ class IngestService:
         if events:
             await self.writer.put_many(events)
 
-    def accept_message(self, view: GuildView, record: MessageRecord) -> tuple[Event, ...]:
+    def accept_message(
+        self, view: GuildView, record: MessageRecord, text: str | None = None
+    ) -> tuple[Event, ...]:
         """What a new message stores, with nothing awaited (the gateway's hot path): the record
-        as kept (counted, content, inferred parent) and its question, if it asks one."""
+        as kept (counted, content, inferred parent) and its question, if it asks one.
+
+        ``text``: the message's text, for a record built without it; the record then gets it
+        only where the content policy keeps it (most messages are stored without their text,
+        and so are not built twice)."""
         if record.author_id in view.opted_out:
             return ()
+        if text is None:
+            text = record.content
         counted = self._counted(view, record)
-        source = self.question_source(view, record, record.content) if counted else None
+        source = self.question_source(view, record, text) if counted else None
         content = kept_text(
-            record.content,
+            text,
             view.settings.store_content,
             counted=counted,
             is_question=lambda _text: source is not None,
         )
-        inferred = self._inferred_parent(view, record) if counted else None
+        inferred = self._inferred_parent(view, record, text) if counted else None
         if counted != record.counted or content is not record.content or inferred is not None:
             record = amended(
                 record, counted=counted, content=content, inferred_reply_to_id=inferred
@@ -282,7 +290,9 @@ class IngestService:
         ]
         return classify_question(text, context)
 
-    def _inferred_parent(self, view: GuildView, record: MessageRecord) -> int | None:
+    def _inferred_parent(
+        self, view: GuildView, record: MessageRecord, text: str | None
+    ) -> int | None:
         """Where people answer without replying, the answer linker infers what this answers."""
         if record.reply_to_id is not None or not view.inferred_linking(record.channel_id):
             return None
@@ -294,7 +304,7 @@ class IngestService:
             message_id=record.message_id,
             author=str(record.author_id),
             at=record.created_at,
-            text=record.content or "",
+            text=text or "",
             mentions=frozenset(str(u) for u in record.mention_user_ids),
             is_system=record.is_system,
         )
