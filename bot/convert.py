@@ -111,16 +111,27 @@ class StaffCheck:
 
     def __init__(self) -> None:
         self._known: dict[tuple[object, ...], bool] = {}
-        self._personal: dict[int, frozenset[int]] = {}
-        """Per channel, the members with an overwrite of their own (threads: the parent's)."""
+        self._personal: dict[object, frozenset[int]] = {}
+        """Per channel or thread, its ``_personal_ids``."""
 
     def __call__(
         self, member: discord.Member, channel: object, staff_role_ids: frozenset[int]
     ) -> bool:
         place = getattr(channel, "id", 0)
-        personal = member.id == member.guild.owner_id or member.id in self._overwritten(channel)
+        personal = self._personal.get(place)
+        if personal is None:
+            if len(self._personal) >= self.LIMIT:
+                self._personal.clear()
+            personal = self._personal[place] = self._personal_ids(member, channel)
+        member_id = member.id
         timed_out = member.timed_out_until is not None and member.is_timed_out()
-        key = (place, _role_ids(member), member.id if personal else 0, timed_out, staff_role_ids)
+        key = (
+            place,
+            _role_ids(member),
+            member_id if member_id in personal else 0,
+            timed_out,
+            staff_role_ids,
+        )
         known = self._known.get(key)
         if known is None:
             if len(self._known) >= self.LIMIT:
@@ -128,15 +139,16 @@ class StaffCheck:
             known = self._known[key] = is_staff_member(member, channel, staff_role_ids)
         return known
 
-    def _overwritten(self, channel: object) -> frozenset[int]:
+    @staticmethod
+    def _personal_ids(member: discord.Member, channel: object) -> frozenset[int]:
+        """Who has an answer of their own in ``channel``: the guild's owner, and members with
+        a permission overwrite of their own (a thread's are its parent's)."""
         source = channel.parent if isinstance(channel, discord.Thread) else channel
-        source_id = getattr(source, "id", 0)
-        found = self._personal.get(source_id)
-        if found is None:
-            overwrites = getattr(source, "overwrites", None) or {}
-            found = frozenset(t.id for t in overwrites if not isinstance(t, discord.Role))
-            self._personal[source_id] = found
-        return found
+        overwrites = getattr(source, "overwrites", None) or {}
+        ids = {target.id for target in overwrites if not isinstance(target, discord.Role)}
+        if member.guild.owner_id is not None:
+            ids.add(member.guild.owner_id)
+        return frozenset(ids)
 
     def forget(self) -> None:
         self._known.clear()
@@ -166,9 +178,10 @@ def staff_flags(
     staff = is_staff or is_staff_member
     author_is_staff = isinstance(author, discord.Member) and staff(author, channel, staff_role_ids)
     mentions_staff = False
+    author_id = author.id
     for user in message.mentions:
         if (
-            user.id != author.id
+            user.id != author_id
             and isinstance(user, discord.Member)
             and staff(user, channel, staff_role_ids)
         ):

@@ -230,6 +230,24 @@ async def test_a_members_own_overwrite_makes_them_staff_where_it_applies(
     assert found == [(False,), (True,), (False,)]
 
 
+async def test_the_guild_owner_is_staff_and_a_member_with_the_same_roles_is_not(
+    world: World, resources: Resources
+) -> None:
+    env = world.env
+    owner = env.create_user("owner")
+    guild = env.create_guild("Owned", owner=owner)
+    general = guild.create_text_channel("general")
+    plain = guild.add_member(env.create_user("plain"))
+    owning = guild.add_member(owner)
+    await env.settle()
+    sent = [await owning.send(general, "welcome all"), await plain.send(general, "hi there")]
+    ids = ", ".join(str(m.id) for m in sent)
+    found = await rows(
+        resources, f"SELECT author_is_staff FROM messages WHERE id IN ({ids}) ORDER BY id"
+    )
+    assert found == [(True,), (False,)]
+
+
 async def test_channels_created_renamed_and_deleted(world: World, resources: Resources) -> None:
     backend = world.env.backend
     created = backend.create_channel(world.guild.id, "announcements")
