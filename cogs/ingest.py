@@ -136,10 +136,11 @@ class Ingest(commands.Cog):
             self.ingest.writer.holding()
 
     def take_arrivals(self) -> None:
-        """Queue the held messages' records now (the writer calls this when it next writes).
-        With the guild's settings at hand and room in the writer's buffer, nothing is awaited
-        and no task made; otherwise a task waits for both."""
+        """Queue the held messages' records now (the writer calls this when it next writes),
+        all in one go. With the guild's settings at hand and room in the writer's buffer,
+        nothing is awaited and no task made; otherwise a task waits for both."""
         arrived, self._arrived = self._arrived, []
+        events: list[Event] = []
         for message, staff in arrived:
             try:
                 guild_id = message.guild.id if message.guild is not None else 0
@@ -152,9 +153,10 @@ class Ingest(commands.Cog):
                 record = self._record(message, staff_roles, staff, keep_content=False)
                 if record is not None:
                     text = message.content or None
-                    self._queue(self.ingest.accept_message(view, record, text))
+                    events.extend(self.ingest.accept_message(view, record, text))
             except Exception:
                 log.exception("handling message %s failed", message.id)
+        self._queue(events)
 
     def _forget_staff(self, *_: object) -> None:
         self.staff.forget()
