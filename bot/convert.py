@@ -208,22 +208,23 @@ def message_record(
     if guild is None:
         return None
     channel = message.channel
-    # Most messages are in text channels, which have no parent_id to look for.
-    parent_id = (
-        None if type(channel) is discord.TextChannel else getattr(channel, "parent_id", None)
-    )
-    if isinstance(channel, discord.Thread) or (
-        parent_id is not None and channel.type in _THREAD_TYPES
-    ):
-        thread_id: int | None = channel.id
-        channel_id = parent_id if parent_id is not None else channel.id
-    else:
-        thread_id = None
-        channel_id = channel.id
+    thread_id: int | None = None
+    channel_id = channel.id
+    # Most messages are in text channels, which have no parent to look for.
+    if type(channel) is not _TEXT_CHANNEL:
+        parent_id = getattr(channel, "parent_id", None)
+        if isinstance(channel, discord.Thread) or (
+            parent_id is not None and channel.type in _THREAD_TYPES
+        ):
+            thread_id = channel.id
+            if parent_id is not None:
+                channel_id = parent_id
     author = message.author
     is_bot = author.bot
     is_webhook = message.webhook_id is not None
-    is_system = message.is_system()
+    is_system = _SYSTEM_TYPES.get(message.type)
+    if is_system is None:
+        is_system = _SYSTEM_TYPES[message.type] = message.is_system()
     reference = message.reference
     reply_to_id = None
     is_forward = False
@@ -261,6 +262,10 @@ def message_record(
         mentions_staff=staff[1],
     )
 
+
+_TEXT_CHANNEL = discord.TextChannel
+_SYSTEM_TYPES: dict[discord.MessageType, bool] = {}
+"""Whether messages of a type are system messages, as discord.py says (asked once a type)."""
 
 _THREAD_TYPES = frozenset(
     {
