@@ -28,7 +28,11 @@ from storage.rollups import UTC_ZONE
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
+"""Events the writer waits for before writing without waiting for ``MAX_DELAY_SECONDS``. Each
+transaction costs a few milliseconds of fixed work (about 20 statements, each a round trip to
+the database's thread): 1,000 events a transaction took the writer process from 51 to 47 us a
+message on a burst, against 500 (2,000: 43 us, with longer write locks)."""
 MAX_DELAY_SECONDS = 0.25
 QUEUE_CAPACITY = 20_000
 RETRY_DELAYS = (0.05, 0.25, 1.0, 4.0)
