@@ -20,6 +20,7 @@ from bot.domain.questions import (
     QuestionSource,
     _is_laugh,
     _plain,
+    _without_filler,
     classify_question,
     looks_like_question,
     visible_text,
@@ -342,3 +343,20 @@ def test_laughter_after_a_question_mark_moves_as_one_substitution_would(text: st
     lowered = text.lower().replace("’", "'")
     if "  " not in lowered and "\t" not in lowered and not set("`><:*~|#").intersection(lowered):
         assert _plain(text) == laugh_after.sub(r" \2\1", lowered)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(("hey", "ok so", "um", "btw", "hola", "quick question", "¿", ",", " "))
+        | st.sampled_from(_VOCABULARY)
+        | st.text(max_size=3),
+        max_size=6,
+    ).map(" ".join)
+)
+def test_fillers_are_removed_as_the_whole_pattern_would(clause: str) -> None:
+    filler = re.compile(question_phrases.FILLER)
+    expected = clause.lstrip(" ¿¡")
+    if (start := filler.match(expected)) is not None:
+        expected = expected[start.end() :].lstrip(" ¿¡")
+    assert _without_filler(clause) == expected

@@ -173,9 +173,16 @@ def _charset(items: Any) -> set[str] | None:
 
 
 _LEADING = FirstCharIndex(_LEADING_PATTERNS)
-_LAUGH_FIRST, _LAUGH_EMPTY = _starts(_parser.parse(phrases.LAUGHTER))
-if _LAUGH_EMPTY:
-    _LAUGH_FIRST = None  # it could match "": any word may be laughter
+
+
+def _first_chars(pattern: str) -> frozenset[str] | None:
+    """The characters a match of ``pattern`` can start with; None: any, or it can be empty."""
+    chars, empty = _starts(_parser.parse(pattern))
+    return None if chars is None or empty else frozenset(chars)
+
+
+_LAUGH_FIRST = _first_chars(phrases.LAUGHTER)
+_FILLER_FIRST = _first_chars(phrases.FILLER)
 # Words left over after a greeting or a rhetorical phrase: "how's everyone doing?" is a
 # greeting, "how's everyone finding the new update?" is not.
 _PHATIC_TAIL = 2
@@ -255,7 +262,9 @@ def _rhetorical(clause: str) -> bool:
 
 def _without_filler(clause: str) -> str:
     clause = clause.lstrip(" ¿¡")
-    if (start := _FILLER.match(clause)) is not None:
+    if (_FILLER_FIRST is None or clause[:1] in _FILLER_FIRST) and (
+        start := _FILLER.match(clause)
+    ) is not None:
         clause = clause[start.end() :].lstrip(" ¿¡")
     return clause
 
@@ -276,7 +285,10 @@ def _clause_asks(clause: str) -> bool:
 
 
 def _text_asks(text: str) -> bool:
-    return any(_clause_asks(clause) for clause in _CLAUSE.findall(_plain(text)))
+    for clause in _CLAUSE.findall(_plain(text)):  # noqa: SIM110 - a loop costs less than any()
+        if _clause_asks(clause):
+            return True
+    return False
 
 
 def classify_question(
