@@ -276,6 +276,9 @@ def _clause_asks(clause: str) -> bool:
         return _has_words(clause, 2) and not _rhetorical(clause)
     # Without a question mark the question may still follow a comma: "can't find the form,
     # where is it". The rest of the clause from there decides whether it is rhetorical.
+    if ", " not in clause:  # most clauses: one part
+        clause = _without_filler(clause)
+        return _LEADING.match(clause) is not None and not _rhetorical(clause)
     parts = clause.split(", ")
     for i, part in enumerate(parts):
         part = _without_filler(part)
