@@ -125,9 +125,10 @@ class StaffCheck:
             personal = self._personal[place] = self._personal_ids(member, channel)
         member_id = member.id
         timed_out = member.timed_out_until is not None and member.is_timed_out()
+        roles = getattr(member, "_roles", None)  # discord.py's sorted array of role ids
         key = (
             place,
-            _role_ids(member),
+            bytes(roles) if roles is not None else _role_ids(member),
             member_id if member_id in personal else 0,
             timed_out,
             staff_role_ids,
@@ -156,10 +157,9 @@ class StaffCheck:
 
 
 def _role_ids(member: discord.Member) -> object:
-    """The member's role ids, cheaply: discord.py keeps them as a sorted array of ids
-    (``Member.roles`` would build and sort Role objects on every message)."""
-    ids = getattr(member, "_roles", None)
-    return bytes(ids) if ids is not None else tuple(sorted(role.id for role in member.roles))
+    """The member's role ids when discord.py's array of them is not there (``Member.roles``
+    builds and sorts Role objects: too slow for every message)."""
+    return tuple(sorted(role.id for role in member.roles))
 
 
 StaffFlags = tuple[bool, bool]
