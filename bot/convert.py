@@ -238,28 +238,29 @@ def message_record(
     mentioned = tuple([user.id for user in users]) if users else ()
     if staff is None:
         staff = staff_flags(message, staff_role_ids, is_staff)
+    # Positional, in the fields' order: 21 keyword arguments cost five times as much (1.3 us).
     return MessageRecord(
-        message_id=message.id,
-        guild_id=guild.id,
-        channel_id=channel_id,
-        author_id=author.id,
-        created_at=message.created_at,
-        thread_id=thread_id,
-        is_bot=is_bot,
-        is_webhook=is_webhook,
-        is_system=is_system,
-        counted=not (is_bot or is_webhook or is_system),
-        reply_to_id=reply_to_id,
-        is_forward=is_forward,
-        is_thread_starter=thread_id is not None and message.id == thread_id,
-        mention_user_ids=mentioned,
-        mention_role_ids=tuple([role.id for role in roles]) if roles else (),
-        mentions_everyone=message.mention_everyone,
-        mentions_bot=bot_user_id is not None and bot_user_id in mentioned,
-        edited_at=message.edited_at,
-        content=(message.content or None) if keep_content else None,
-        author_is_staff=staff[0],
-        mentions_staff=staff[1],
+        message.id,  # message_id
+        guild.id,  # guild_id
+        channel_id,
+        author.id,  # author_id
+        message.created_at,
+        thread_id,
+        is_bot,
+        is_webhook,
+        is_system,
+        not (is_bot or is_webhook or is_system),  # counted
+        reply_to_id,
+        is_forward,
+        thread_id is not None and message.id == thread_id,  # is_thread_starter
+        mentioned,  # mention_user_ids
+        tuple([role.id for role in roles]) if roles else (),  # mention_role_ids
+        message.mention_everyone,
+        bot_user_id is not None and bot_user_id in mentioned,  # mentions_bot
+        message.edited_at,
+        (message.content or None) if keep_content else None,  # content
+        staff[0],  # author_is_staff
+        staff[1],  # mentions_staff
     )
 
 

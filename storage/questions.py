@@ -43,19 +43,20 @@ from storage.statements import (
 )
 
 
-def posted(record: MessageRecord) -> PostedMessage:
+def posted(r: MessageRecord) -> PostedMessage:
+    # Positional, in the fields' order: keyword arguments cost three times as much.
     return PostedMessage(
-        message_id=record.message_id,
-        guild_id=record.guild_id,
-        author_id=record.author_id,
-        channel_id=record.channel_id,
-        thread_id=record.thread_id,
-        created_at=record.created_at,
-        counted=record.counted,
-        by_staff=record.author_is_staff,
-        reply_to_id=record.reply_to_id,
-        inferred_reply_to_id=record.inferred_reply_to_id,
-        mention_user_ids=record.mention_user_ids,
+        r.message_id,
+        r.guild_id,
+        r.author_id,
+        r.channel_id,
+        r.thread_id,
+        r.created_at,
+        r.counted,
+        r.author_is_staff,  # by_staff
+        r.reply_to_id,
+        r.inferred_reply_to_id,
+        r.mention_user_ids,
     )
 
 
