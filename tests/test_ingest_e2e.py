@@ -344,3 +344,24 @@ async def test_the_content_policy_decides_whose_text_is_kept(
             )
         await env.shutdown()
     assert [text for (text,) in found] == kept
+
+
+async def test_a_message_that_fails_to_be_handled_loses_no_other(
+    world: World, resources: Resources, fail_on_discord_errors: Any
+) -> None:
+    ingest = resources.services.ingest
+    accept = ingest.accept_message
+
+    def failing(view: Any, record: Any, text: str | None = None) -> Any:
+        if text == "boom":
+            raise RuntimeError("a bug in the policy")
+        return accept(view, record, text)
+
+    ingest.accept_message = failing  # type: ignore[method-assign]
+    sent = [await world.alice.send(world.general, text) for text in ("before", "boom", "after")]
+    ids = ", ".join(str(m.id) for m in sent)
+    stored = await rows(resources, f"SELECT id FROM messages WHERE id IN ({ids}) ORDER BY id")
+    assert stored == [(sent[0].id,), (sent[2].id,)]
+    logged = [r.getMessage() for r in fail_on_discord_errors.records]
+    assert logged == [f"handling message {sent[1].id} failed"]
+    fail_on_discord_errors.records.clear()
