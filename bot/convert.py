@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import discord
 
@@ -165,6 +166,31 @@ def _role_ids(member: discord.Member) -> object:
 StaffFlags = tuple[bool, bool]
 """Whether a message's author is staff, and whether it mentions staff (``staff_flags``)."""
 
+Arrival = tuple[bool, bool, str, list[Any], list[Any], bool, datetime | None]
+"""What ``on_arrival`` takes of a new message: its ``staff_flags``, then its content, mentions,
+role mentions, @everyone and edit time as sent."""
+
+
+def on_arrival(
+    message: discord.Message,
+    staff_role_ids: frozenset[int],
+    is_staff: Callable[[discord.Member, object, frozenset[int]], bool] | None = None,
+) -> Arrival:
+    """What a new message's record takes as things stand when it arrives, for a record built
+    later: who is staff (roles and permissions may change first), and what an edit changes
+    (discord.py gives a cached message new values on an edit; it does not change them in
+    place, so keeping these references keeps the message as sent)."""
+    author_is_staff, mentions_staff = staff_flags(message, staff_role_ids, is_staff)
+    return (
+        author_is_staff,
+        mentions_staff,
+        message.content,
+        message.mentions,
+        message.role_mentions,
+        message.mention_everyone,
+        message.edited_at,
+    )
+
 
 def staff_flags(
     message: discord.Message,
@@ -200,10 +226,10 @@ def message_record(
     keep_content: bool = True,
     staff_role_ids: frozenset[int] = frozenset(),
     is_staff: Callable[[discord.Member, object, frozenset[int]], bool] | None = None,
-    staff: StaffFlags | None = None,
+    arrival: Arrival | None = None,
 ) -> MessageRecord | None:
     """None for messages outside guilds. ``counted`` here only says human and not system.
-    ``staff``: the message's ``staff_flags`` taken earlier (else they are taken now)."""
+    ``arrival``: what ``on_arrival`` took of the message earlier (else it is read now)."""
     guild = message.guild
     if guild is None:
         return None
@@ -233,11 +259,10 @@ def message_record(
             is_forward = True
         elif message.type in _REPLY_TYPES:
             reply_to_id = reference.message_id
-    users = message.mentions
-    roles = message.role_mentions
+    if arrival is None:
+        arrival = on_arrival(message, staff_role_ids, is_staff)
+    author_is_staff, mentions_staff, content, users, roles, everyone, edited_at = arrival
     mentioned = tuple([user.id for user in users]) if users else ()
-    if staff is None:
-        staff = staff_flags(message, staff_role_ids, is_staff)
     # Positional, in the fields' order: 21 keyword arguments cost five times as much (1.3 us).
     return MessageRecord(
         message.id,  # message_id
@@ -255,12 +280,12 @@ def message_record(
         thread_id is not None and message.id == thread_id,  # is_thread_starter
         mentioned,  # mention_user_ids
         tuple([role.id for role in roles]) if roles else (),  # mention_role_ids
-        message.mention_everyone,
+        everyone,  # mentions_everyone
         bot_user_id is not None and bot_user_id in mentioned,  # mentions_bot
-        message.edited_at,
-        (message.content or None) if keep_content else None,  # content
-        staff[0],  # author_is_staff
-        staff[1],  # mentions_staff
+        edited_at,
+        (content or None) if keep_content else None,
+        author_is_staff,
+        mentions_staff,
     )
 
 

@@ -15,15 +15,15 @@ import discord
 from discord.ext import commands
 
 from bot.convert import (
+    Arrival,
     StaffCheck,
-    StaffFlags,
     channel_record,
     emoji_key,
     guild_record,
     has_mod_permission,
     member_record,
     message_record,
-    staff_flags,
+    on_arrival,
 )
 from bot.domain.records import (
     ChannelDeleted,
@@ -68,7 +68,7 @@ class Ingest(commands.Cog):
         self._tasks: set[asyncio.Task[object]] = set()
         self._recovering: dict[int, asyncio.Task[object]] = {}
         self.staff = StaffCheck()
-        self._arrived: list[tuple[discord.Message, StaffFlags]] = []
+        self._arrived: list[tuple[discord.Message, Arrival]] = []
 
     def _sync_handlers(self) -> list[tuple[str, Any]]:
         forget = self._forget_staff
@@ -115,8 +115,9 @@ class Ingest(commands.Cog):
     def message_created(self, message: discord.Message) -> None:
         """A new message, called by the bot's dispatch as it arrives.
 
-        Who is staff is taken now, as roles and permissions stand when it is sent. The rest of
-        its record is built later, together with the messages that arrive after it: once
+        Who is staff, and what an edit could change, are taken now (``on_arrival``): as the
+        message was sent. The rest of its record is built later, together with the messages
+        that arrive after it: once
         ``ARRIVALS_BATCH`` are held, or when the writer next writes (within its usual delay),
         flushes or closes. Building records in one pass over a batch costs about two thirds of
         building each between gateway events, whose parsing leaves the processor's caches cold
@@ -130,7 +131,7 @@ class Ingest(commands.Cog):
             self._background(self._message_later(guild.id, message), WAITING_FOR_WRITER)
             return
         arrived = self._arrived
-        arrived.append((message, staff_flags(message, view.settings.staff_role_ids, self.staff)))
+        arrived.append((message, on_arrival(message, view.settings.staff_role_ids, self.staff)))
         if len(arrived) >= ARRIVALS_BATCH:
             self.take_arrivals()
         elif len(arrived) == 1:
@@ -147,7 +148,7 @@ class Ingest(commands.Cog):
         arrived, self._arrived = self._arrived, []
         built: list[tuple[GuildView, MessageRecord, str | None]] = []
         bot_id = self.bot.user.id if self.bot.user is not None else None
-        for message, staff in arrived:
+        for message, arrival in arrived:
             try:
                 guild_id = message.guild.id if message.guild is not None else 0
                 view = self.ingest.cached_view(guild_id)
@@ -155,9 +156,10 @@ class Ingest(commands.Cog):
                     self._background(self._message_later(guild_id, message), WAITING_FOR_WRITER)
                     continue
                 # Built without its text: the content policy adds it back where it is kept.
-                record = message_record(message, bot_id, keep_content=False, staff=staff)
+                record = message_record(message, bot_id, keep_content=False, arrival=arrival)
                 if record is not None:
-                    built.append((view, record, message.content or None))
+                    text = arrival[2] or None  # its content as sent
+                    built.append((view, record, text))
             except Exception:
                 log.exception("handling message %s failed", message.id)
         events: list[Event] = []

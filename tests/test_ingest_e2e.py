@@ -365,3 +365,22 @@ async def test_a_message_that_fails_to_be_handled_loses_no_other(
     logged = [r.getMessage() for r in fail_on_discord_errors.records]
     assert logged == [f"handling message {sent[1].id} failed"]
     fail_on_discord_errors.records.clear()
+
+
+async def test_a_message_edited_while_held_is_stored_as_it_was_sent(
+    world: World, resources: Resources, simcord_bot: Any
+) -> None:
+    """New messages are held to be handled in batches; an edit that comes first changes the
+    cached message, and the record must still be the message as sent (the edit follows)."""
+    sent = await world.alice.send(world.general, f"{world.bob.mention} can you add me?")
+    cog = simcord_bot.get_cog("Ingest")
+    assert [m.id for m, _ in cog._arrived] == [sent.id]  # held when the edit is applied
+    await world.alice.edit(sent, "never mind, found it")
+    stored = await rows(
+        resources, f"SELECT mention_users, edited_at IS NOT NULL FROM messages WHERE id = {sent.id}"
+    )
+    assert stored == [(1, True)]
+    mentions = await rows(resources, f"SELECT target_id FROM mentions WHERE message_id = {sent.id}")
+    assert mentions == [(world.bob.id,)]
+    asked = await rows(resources, f"SELECT source FROM questions WHERE message_id = {sent.id}")
+    assert asked == [("detected",)]
