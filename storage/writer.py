@@ -108,9 +108,14 @@ class Sources:
         """Have the writer's task drain the sources (its next batch or frame)."""
 
     def _drain_sources(self) -> None:
+        """Each source's events into the buffer; one that fails is logged, and the writer and
+        the other sources go on."""
         self._held = False
         for drain in list(self._sources):
-            drain()
+            try:
+                drain()
+            except Exception:
+                log.exception("a source of held events failed to hand them over")
 
 
 def describe(event: Event) -> str:
@@ -276,6 +281,8 @@ class EventWriter(Sources):
                 self._progress.notify_all()
 
     def _wake(self) -> None:
+        if not self._buffer:
+            self._oldest_at = None  # held events wait the full delay, as a first event does
         self._has_items.set()
 
     async def _run(self) -> None:

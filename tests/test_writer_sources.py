@@ -4,8 +4,10 @@ them: on their own clock when they next write, and before a flush or a close."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.records import Event
@@ -82,3 +84,24 @@ async def test_the_writer_process_drains_sources_on_its_own_clock(
         assert source.drains == 2
         assert writer.stats.written == 3
     assert await scalar(engine, "SELECT count(*) FROM messages") == 3
+
+
+async def test_a_source_that_fails_is_logged_and_the_rest_are_written(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with EventWriter(engine, max_delay=0.05) as writer:
+
+        def broken() -> None:
+            raise RuntimeError("a bug in a source")
+
+        writer.add_source(broken)
+        source = Held(writer)
+        with caplog.at_level(logging.ERROR):
+            source.hold([msg(1)])
+            await asyncio.wait_for(source.drained.wait(), timeout=10)
+            await writer.flush()
+        assert writer.running
+    assert await scalar(engine, "SELECT count(*) FROM messages") == 1
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR][:1] == [
+        "a source of held events failed to hand them over"
+    ]
