@@ -101,12 +101,16 @@ def _driver_form(stmt: Any, keys: tuple[str, ...], dialect: Dialect) -> _DriverF
     if len(_FORMS) >= _FORMS_LIMIT:
         _FORMS.clear()
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+    # An INSERT's columns missing from the rows would bind their defaults as constants.
+    insert_columns = set(stmt.table.c.keys()) if getattr(stmt, "is_insert", False) else set()
     values = []
     for name in compiled.positiontup or ():
         bind = compiled.binds[name]
         process = bind.type.dialect_impl(dialect).bind_processor(dialect) or _same
         if name in keys:
             values.append((name, None, process))
+        elif name in insert_columns:
+            raise ValueError(f"no value for column {name!r} of {compiled}")
         elif bind.callable is None and not bind.required:
             values.append((None, process(bind.value), _same))  # a literal of the statement
         else:
