@@ -94,6 +94,7 @@ class StructureApplier(LocalDays):
                     for r in latest.values()
                 ],
             )
+            await _unname_opted_out_owners(conn, [r for r in latest.values() if r.owner_id])
         if deletions:
             await conn.execute(
                 update(CHANNELS)
@@ -236,3 +237,20 @@ class StructureApplier(LocalDays):
                 "left_at": left_at,
             },
         )
+
+
+async def _unname_opted_out_owners(conn: AsyncConnection, owned: list[ChannelRecord]) -> None:
+    """A member who opted out is not named as a thread's owner, whoever recorded the thread
+    (the bot, before it knew the guild's settings, or an import)."""
+    if not owned:
+        return
+    members = MEMBERS.c
+    opted_out = select(members.user_id).where(
+        members.guild_id == CHANNELS.c.guild_id, members.opted_out_at.is_not(None)
+    )
+    await conn.execute(
+        update(CHANNELS)
+        .where(CHANNELS.c.id.in_([r.channel_id for r in owned]))
+        .where(CHANNELS.c.owner_id.in_(opted_out))
+        .values(owner_id=None)
+    )

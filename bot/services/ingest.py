@@ -175,8 +175,6 @@ class IngestService:
             if view is not None:
                 known = view.channels.get(record.channel_id)
                 view.set_channel(record.channel_id, _channel_settings(record, known))
-                if record.owner_id is not None and record.owner_id in view.opted_out:
-                    record = replace(record, owner_id=None)  # who started it is not kept
             events.append(record)
             if record.kind is ChannelKind.FORUM_POST and any(
                 tag.casefold() in SOLVED_TAGS for tag in record.tags
