@@ -74,9 +74,7 @@ _SPACES = re.compile(r"[ \t]+")
 _CLAUSE = re.compile(r"[^.!?…:;\n]+(?:[.!?…:;]+(?=\S)[^.!?…:;\n]*)*[.!?…:;]*")
 # "¿a quién le importa? jaja": laughter just after the question mark belongs to the question.
 _LAUGH_AFTER = re.compile(rf"([?!]+)[ \t]*({phrases.LAUGHTER})(?!\w)")
-_LAUGH = re.compile(phrases.LAUGHTER)
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
-_FILLER = re.compile(phrases.FILLER)
 _PHATIC = re.compile(rf"(?:{'|'.join(phrases.PHATIC)})(?!\w)")
 _RHETORICAL = re.compile(rf"(?:{'|'.join(phrases.RHETORICAL)})(?!\w)")
 _WH_WORD = re.compile(r"(?:how|what|who|why|where|when|which)\b")
@@ -113,8 +111,8 @@ class FirstCharIndex:
         anywhere: list[str] = []
         starting: dict[str, list[str]] = {}
         for pattern in patterns:
-            chars, empty = _starts(_parser.parse(pattern))
-            if chars is None or empty:
+            chars = _first_chars(pattern)
+            if chars is None:
                 anywhere.append(pattern)
                 for known in starting.values():
                     known.append(pattern)
@@ -127,6 +125,16 @@ class FirstCharIndex:
     def match(self, text: str) -> re.Match[str] | None:
         pattern = self._by_char.get(text[:1], self._other)
         return pattern.match(text) if pattern is not None else None
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        pattern = self._by_char.get(text[:1], self._other)
+        return pattern.fullmatch(text) if pattern is not None else None
+
+
+def _first_chars(pattern: str) -> frozenset[str] | None:
+    """The characters a match of ``pattern`` can start with; None: any, or it can be empty."""
+    chars, empty = _starts(_parser.parse(pattern))
+    return None if chars is None or empty else frozenset(chars)
 
 
 def _starts(items: Any) -> tuple[set[str] | None, bool]:
@@ -173,16 +181,9 @@ def _charset(items: Any) -> set[str] | None:
 
 
 _LEADING = FirstCharIndex(_LEADING_PATTERNS)
-
-
-def _first_chars(pattern: str) -> frozenset[str] | None:
-    """The characters a match of ``pattern`` can start with; None: any, or it can be empty."""
-    chars, empty = _starts(_parser.parse(pattern))
-    return None if chars is None or empty else frozenset(chars)
-
-
-_LAUGH_FIRST = _first_chars(phrases.LAUGHTER)
-_FILLER_FIRST = _first_chars(phrases.FILLER)
+# Tried only on words and clauses that can start them (most cannot).
+_LAUGH = FirstCharIndex([phrases.LAUGHTER])
+_FILLER = FirstCharIndex([phrases.FILLER])
 # Words left over after a greeting or a rhetorical phrase: "how's everyone doing?" is a
 # greeting, "how's everyone finding the new update?" is not.
 _PHATIC_TAIL = 2
@@ -222,8 +223,8 @@ def _laugh_first(found: re.Match[str]) -> str:
 
 
 def _is_laugh(word: str) -> bool:
-    """Laughter ("lol", "jajaja", "😂"): the pattern is tried only on words that can start it."""
-    return (_LAUGH_FIRST is None or word[:1] in _LAUGH_FIRST) and _LAUGH.fullmatch(word) is not None
+    """Laughter ("lol", "jajaja", "😂")."""
+    return _LAUGH.fullmatch(word) is not None
 
 
 def _words(text: str) -> list[str]:
@@ -262,9 +263,7 @@ def _rhetorical(clause: str) -> bool:
 
 def _without_filler(clause: str) -> str:
     clause = clause.lstrip(" ¿¡")
-    if (_FILLER_FIRST is None or clause[:1] in _FILLER_FIRST) and (
-        start := _FILLER.match(clause)
-    ) is not None:
+    if (start := _FILLER.match(clause)) is not None:
         clause = clause[start.end() :].lstrip(" ¿¡")
     return clause
 
