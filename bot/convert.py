@@ -163,12 +163,9 @@ def _role_ids(member: discord.Member) -> object:
     return tuple(sorted(role.id for role in member.roles))
 
 
-StaffFlags = tuple[bool, bool]
-"""Whether a message's author is staff, and whether it mentions staff (``staff_flags``)."""
-
 Arrival = tuple[bool, bool, str, list[Any], list[Any], bool, datetime | None]
-"""What ``on_arrival`` takes of a new message: its ``staff_flags``, then its content, mentions,
-role mentions, @everyone and edit time as sent."""
+"""What ``on_arrival`` takes of a new message: whether its author is staff, whether it mentions
+staff, then its content, mentions, role mentions, @everyone and edit time as sent."""
 
 
 def on_arrival(
@@ -180,32 +177,12 @@ def on_arrival(
     later: who is staff (roles and permissions may change first), and what an edit changes
     (discord.py gives a cached message new values on an edit; it does not change them in
     place, so keeping these references keeps the message as sent)."""
-    author_is_staff, mentions_staff = staff_flags(message, staff_role_ids, is_staff)
-    return (
-        author_is_staff,
-        mentions_staff,
-        message.content,
-        message.mentions,
-        message.role_mentions,
-        message.mention_everyone,
-        message.edited_at,
-    )
-
-
-def staff_flags(
-    message: discord.Message,
-    staff_role_ids: frozenset[int],
-    is_staff: Callable[[discord.Member, object, frozenset[int]], bool] | None = None,
-) -> StaffFlags:
-    """Whether the author is staff, and whether the message mentions staff or a staff role, as
-    members' roles and the channel's permissions are now: they may change before the rest of
-    the message's record is built."""
-    author, channel = message.author, message.channel
+    author, channel, users = message.author, message.channel, message.mentions
     staff = is_staff or is_staff_member
     author_is_staff = isinstance(author, discord.Member) and staff(author, channel, staff_role_ids)
     mentions_staff = False
     author_id = author.id
-    for user in message.mentions:
+    for user in users:
         if (
             user.id != author_id
             and isinstance(user, discord.Member)
@@ -216,7 +193,15 @@ def staff_flags(
     roles = message.role_mentions
     if roles and not mentions_staff:
         mentions_staff = any(role.id in staff_role_ids for role in roles)
-    return author_is_staff, mentions_staff
+    return (
+        author_is_staff,
+        mentions_staff,
+        message.content,
+        users,
+        roles,
+        message.mention_everyone,
+        message.edited_at,
+    )
 
 
 def message_record(
