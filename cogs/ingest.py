@@ -117,11 +117,10 @@ class Ingest(commands.Cog):
 
         Who is staff, and what an edit could change, are taken now (``on_arrival``): as the
         message was sent. The rest of its record is built later, together with the messages
-        that arrive after it: once
-        ``ARRIVALS_BATCH`` are held, or when the writer next writes (within its usual delay),
-        flushes or closes. Building records in one pass over a batch costs about two thirds of
-        building each between gateway events, whose parsing leaves the processor's caches cold
-        for this code (``bench/ingest.py``).
+        that arrive after it: once ``ARRIVALS_BATCH`` are held, or when the writer next writes
+        (within its usual delay), flushes or closes. Building records in one pass over a batch
+        costs about two thirds of building each between gateway events, whose parsing leaves
+        the processor's caches cold for this code (``bench/ingest.py``).
         """
         guild = message.guild
         if guild is None:
@@ -181,16 +180,11 @@ class Ingest(commands.Cog):
             await self.ingest.message(record)
 
     def _record(
-        self,
-        message: discord.Message,
-        staff_role_ids: frozenset[int],
+        self, message: discord.Message, staff_role_ids: frozenset[int]
     ) -> MessageRecord | None:
         user = self.bot.user
         return message_record(
-            message,
-            user.id if user else None,
-            staff_role_ids=staff_role_ids,
-            is_staff=self.staff,
+            message, user.id if user else None, staff_role_ids=staff_role_ids, is_staff=self.staff
         )
 
     @commands.Cog.listener()
