@@ -260,8 +260,6 @@ class EventWriter(Sources):
             return
         self._drain_sources()
         task, self._task = self._task, None
-        if task is None:
-            return
         self._closing = True
         self._batch_full.set()
         self._has_items.set()
