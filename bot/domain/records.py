@@ -3,8 +3,9 @@
 They are slotted, and nothing changes a record once it is built (``amended`` makes a new one).
 Most are also frozen. The two built for every new message (``MessageRecord`` and
 ``QuestionAsked``) are not: a frozen dataclass sets each field through ``object.__setattr__``,
-which makes its constructor about five times as slow, and a message's record is built twice in
-the bot and once more in the writer. Times are aware UTC datetimes; snowflakes are ints.
+which makes its constructor about five times as slow, and a message's record is built in the
+bot (again when the ingest policy amends it) and once more in the writer. Times are aware UTC
+datetimes; snowflakes are ints.
 """
 
 from __future__ import annotations
