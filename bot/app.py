@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import json
 import logging
@@ -46,6 +47,20 @@ from storage.writer_process import ProcessWriter
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+UNBARRED_EVENTS = frozenset(
+    {
+        "MESSAGE_CREATE",
+        "MESSAGE_REACTION_ADD",
+        "MESSAGE_REACTION_REMOVE",
+        "MESSAGE_REACTION_REMOVE_ALL",
+        "MESSAGE_REACTION_REMOVE_EMOJI",
+    }
+)
+"""Gateway events parsed without running the event barriers first (``add_event_barrier``): new
+messages, which are what is held, and reactions, which change nothing a message's record reads
+(discord.py builds the reacting member anew, and the writer counts reactions it stores before
+their message)."""
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.ingest",
@@ -194,6 +209,31 @@ class EngageBot(commands.AutoShardedBot):
         self.scheduler = scheduling.build_scheduler()
         self.sync_handlers: dict[str, list[Callable[..., None]]] = {}
         """Per event name, functions called synchronously as the event is dispatched."""
+        self.event_barriers: list[Callable[[], None]] = []
+        parsers = self._connection.parsers  # the gateway's table: event name -> parser
+        for event, parse in parsers.items():
+            if event not in UNBARRED_EVENTS:
+                parsers[event] = functools.partial(self._parse_after_barriers, parse)
+
+    def add_event_barrier(self, barrier: Callable[[], None]) -> None:
+        """Call ``barrier`` before discord.py parses any gateway event but a new message (and
+        reactions, see ``UNBARRED_EVENTS``). A listener that holds new messages to handle them
+        together handles them there, while discord.py's caches are still as those messages
+        found them: parsing an event changes the cached members, roles, channels and messages
+        before any listener hears of it."""
+        self.event_barriers.append(barrier)
+
+    def remove_event_barrier(self, barrier: Callable[[], None]) -> None:
+        if barrier in self.event_barriers:
+            self.event_barriers.remove(barrier)
+
+    def _parse_after_barriers(self, parse: Callable[[Any], None], data: Any) -> None:
+        for barrier in self.event_barriers:
+            try:
+                barrier()
+            except Exception:
+                log.exception("an event barrier failed")
+        parse(data)
 
     def add_sync_handler(self, event_name: str, handler: Callable[..., None]) -> None:
         self.sync_handlers.setdefault(event_name, []).append(handler)

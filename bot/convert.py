@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import discord
 
@@ -163,45 +162,23 @@ def _role_ids(member: discord.Member) -> object:
     return tuple(sorted(role.id for role in member.roles))
 
 
-Arrival = tuple[bool, bool, str, list[Any], list[Any], bool, datetime | None]
-"""What ``on_arrival`` takes of a new message: whether its author is staff, whether it mentions
-staff, then its content, mentions, role mentions, @everyone and edit time as sent."""
+def roles_on_arrival(message: discord.Message) -> object:
+    """The author's roles as a new message finds them, for a record built later. discord.py
+    replaces a member's array of role ids when the member changes, never changes it in place;
+    the next message of the same author replaces it too (from its own copy of the member),
+    before any event says the roles changed."""
+    return getattr(message.author, "_roles", None)
 
 
-def on_arrival(
-    message: discord.Message,
-    staff_role_ids: frozenset[int],
-    is_staff: Callable[[discord.Member, object, frozenset[int]], bool] | None = None,
-) -> Arrival:
-    """What a new message's record takes as things stand when it arrives, for a record built
-    later: who is staff (roles and permissions may change first), and what an edit changes
-    (discord.py gives a cached message new values on an edit; it does not change them in
-    place, so keeping these references keeps the message as sent)."""
-    author, channel, users = message.author, message.channel, message.mentions
-    staff = is_staff or is_staff_member
-    author_is_staff = isinstance(author, discord.Member) and staff(author, channel, staff_role_ids)
-    mentions_staff = False
-    author_id = author.id
-    for user in users:
-        if (
-            user.id != author_id
-            and isinstance(user, discord.Member)
-            and staff(user, channel, staff_role_ids)
-        ):
-            mentions_staff = True
-            break
-    roles = message.role_mentions
-    if roles and not mentions_staff:
-        mentions_staff = any(role.id in staff_role_ids for role in roles)
-    return (
-        author_is_staff,
-        mentions_staff,
-        message.content,
-        users,
-        roles,
-        message.mention_everyone,
-        message.edited_at,
-    )
+def author_as_sent(message: discord.Message, roles: object) -> discord.Member | discord.User:
+    """The message's author with the roles ``roles_on_arrival`` took (the cached member, unless
+    its roles have been replaced since)."""
+    author = message.author
+    if roles is None or not isinstance(author, discord.Member) or author._roles is roles:
+        return author
+    sent = discord.Member._copy(author)
+    sent._roles = roles  # type: ignore[assignment]
+    return sent
 
 
 def message_record(
@@ -211,10 +188,10 @@ def message_record(
     keep_content: bool = True,
     staff_role_ids: frozenset[int] = frozenset(),
     is_staff: Callable[[discord.Member, object, frozenset[int]], bool] | None = None,
-    arrival: Arrival | None = None,
+    author: discord.Member | discord.User | None = None,
 ) -> MessageRecord | None:
     """None for messages outside guilds. ``counted`` here only says human and not system.
-    ``arrival``: what ``on_arrival`` took of the message earlier (else it is read now)."""
+    ``author``: the author as the message was sent (``author_as_sent``), if not as cached."""
     guild = message.guild
     if guild is None:
         return None
@@ -230,7 +207,8 @@ def message_record(
             thread_id = channel.id
             if parent_id is not None:
                 channel_id = parent_id
-    author = message.author
+    if author is None:
+        author = message.author
     is_bot = author.bot
     is_webhook = message.webhook_id is not None
     is_system = _SYSTEM_TYPES.get(message.type)
@@ -244,9 +222,20 @@ def message_record(
             is_forward = True
         elif message.type in _REPLY_TYPES:
             reply_to_id = reference.message_id
-    if arrival is None:
-        arrival = on_arrival(message, staff_role_ids, is_staff)
-    author_is_staff, mentions_staff, content, users, roles, everyone, edited_at = arrival
+    staff = is_staff or is_staff_member
+    users, roles = message.mentions, message.role_mentions
+    author_is_staff = isinstance(author, discord.Member) and staff(author, channel, staff_role_ids)
+    mentions_staff = False
+    for user in users:
+        if (
+            user.id != author.id
+            and isinstance(user, discord.Member)
+            and staff(user, channel, staff_role_ids)
+        ):
+            mentions_staff = True
+            break
+    if roles and not mentions_staff:
+        mentions_staff = any(role.id in staff_role_ids for role in roles)
     mentioned = tuple([user.id for user in users]) if users else ()
     # Positional, in the fields' order: 21 keyword arguments cost five times as much (1.3 us).
     return MessageRecord(
@@ -265,10 +254,10 @@ def message_record(
         thread_id is not None and message.id == thread_id,  # is_thread_starter
         mentioned,  # mention_user_ids
         tuple([role.id for role in roles]) if roles else (),  # mention_role_ids
-        everyone,  # mentions_everyone
+        message.mention_everyone,  # mentions_everyone
         bot_user_id is not None and bot_user_id in mentioned,  # mentions_bot
-        edited_at,
-        (content or None) if keep_content else None,
+        message.edited_at,
+        (message.content or None) if keep_content else None,
         author_is_staff,
         mentions_staff,
     )

@@ -15,15 +15,15 @@ import discord
 from discord.ext import commands
 
 from bot.convert import (
-    Arrival,
     StaffCheck,
+    author_as_sent,
     channel_record,
     emoji_key,
     guild_record,
     has_mod_permission,
     member_record,
     message_record,
-    on_arrival,
+    roles_on_arrival,
 )
 from bot.domain.records import (
     ChannelDeleted,
@@ -68,7 +68,8 @@ class Ingest(commands.Cog):
         self._tasks: set[asyncio.Task[object]] = set()
         self._recovering: dict[int, asyncio.Task[object]] = {}
         self.staff = StaffCheck()
-        self._arrived: list[tuple[discord.Message, Arrival]] = []
+        self._arrived: list[tuple[discord.Message, object]] = []
+        """New messages held, each with its author's roles (``roles_on_arrival``)."""
 
     def _sync_handlers(self) -> list[tuple[str, Any]]:
         forget = self._forget_staff
@@ -84,12 +85,14 @@ class Ingest(commands.Cog):
         for name, handler in self._sync_handlers():
             self.bot.add_sync_handler(name, handler)
         self.ingest.writer.add_source(self.take_arrivals)
+        self.bot.add_event_barrier(self._take_held)
 
     async def cog_unload(self) -> None:
         for name, handler in self._sync_handlers():
             self.bot.remove_sync_handler(name, handler)
         self.take_arrivals()
         self.ingest.writer.remove_source(self.take_arrivals)
+        self.bot.remove_event_barrier(self._take_held)
         for task in self._tasks:
             task.cancel()
 
@@ -115,31 +118,37 @@ class Ingest(commands.Cog):
     def message_created(self, message: discord.Message) -> None:
         """A new message, called by the bot's dispatch as it arrives.
 
-        Who is staff, and what an edit could change, are taken now (``on_arrival``): as the
-        message was sent. The rest of its record is built later, together with the messages
-        that arrive after it: once ``ARRIVALS_BATCH`` are held, or when the writer next writes
-        (within its usual delay), flushes or closes. Building records in one pass over a batch
-        costs about two thirds of building each between gateway events, whose parsing leaves
-        the processor's caches cold for this code (``bench/ingest.py``).
+        It is held, and its record built later together with the messages that arrive after
+        it: once ``ARRIVALS_BATCH`` are held, when the writer next writes (within its usual
+        delay), flushes or closes, and before discord.py parses any other gateway event (the
+        bot's event barrier). Until then nothing but new messages changes discord.py's caches,
+        so the record reads the message, its channel and who is staff as they were when it was
+        sent; only its author's roles, which the next message of the same author replaces, are
+        taken now. Building records in one pass over a batch costs about half of building each
+        between gateway events, whose parsing leaves the processor's caches cold for this code
+        (``bench/ingest.py``).
         """
         guild = message.guild
         if guild is None:
             return
-        view = self.ingest.cached_view(guild.id)
-        if view is None:
+        if self.ingest.cached_view(guild.id) is None:
             self._background(self._message_later(guild.id, message), WAITING_FOR_WRITER)
             return
         arrived = self._arrived
-        arrived.append((message, on_arrival(message, view.settings.staff_role_ids, self.staff)))
+        arrived.append((message, roles_on_arrival(message)))
         if len(arrived) >= ARRIVALS_BATCH:
             self.take_arrivals()
         elif len(arrived) == 1:
             self.ingest.writer.holding()
 
+    def _take_held(self) -> None:
+        if self._arrived:
+            self.take_arrivals()
+
     def take_arrivals(self) -> None:
-        """Queue the held messages' records now (the writer calls this when it next writes),
-        all in one go. With the guild's settings at hand and room in the writer's buffer,
-        nothing is awaited and no task made; otherwise a task waits for both.
+        """Queue the held messages' records now, all in one go. With the guild's settings at
+        hand and room in the writer's buffer, nothing is awaited and no task made; otherwise a
+        task waits for both.
 
         Two passes, each over the whole batch: the records first (reading discord.py's
         objects), then the content and question policy (the detector's patterns). Keeping each
@@ -147,7 +156,7 @@ class Ingest(commands.Cog):
         arrived, self._arrived = self._arrived, []
         built: list[tuple[GuildView, MessageRecord, str | None]] = []
         bot_id = self.bot.user.id if self.bot.user is not None else None
-        for message, arrival in arrived:
+        for message, roles in arrived:
             try:
                 guild_id = message.guild.id if message.guild is not None else 0
                 view = self.ingest.cached_view(guild_id)
@@ -155,10 +164,16 @@ class Ingest(commands.Cog):
                     self._background(self._message_later(guild_id, message), WAITING_FOR_WRITER)
                     continue
                 # Built without its text: the content policy adds it back where it is kept.
-                record = message_record(message, bot_id, keep_content=False, arrival=arrival)
+                record = message_record(
+                    message,
+                    bot_id,
+                    keep_content=False,
+                    staff_role_ids=view.settings.staff_role_ids,
+                    is_staff=self.staff,
+                    author=author_as_sent(message, roles),
+                )
                 if record is not None:
-                    text = arrival[2] or None  # its content as sent
-                    built.append((view, record, text))
+                    built.append((view, record, message.content or None))
             except Exception:
                 log.exception("handling message %s failed", message.id)
         events: list[Event] = []

@@ -384,3 +384,58 @@ async def test_a_message_edited_while_held_is_stored_as_it_was_sent(
     assert mentions == [(world.bob.id,)]
     asked = await rows(resources, f"SELECT source FROM questions WHERE message_id = {sent.id}")
     assert asked == [("detected",)]
+
+
+async def test_changes_announced_after_a_held_message_leave_its_record_as_sent(
+    world: World, resources: Resources, simcord_bot: Any
+) -> None:
+    """Held messages are handled before discord.py parses the next event that is not a new
+    message (it changes the cached roles first): a role given Manage Messages and a member given
+    the staff role after the message was sent make neither its author staff nor the message a
+    request to staff."""
+    backend, guild_id = world.env.backend, world.guild.id
+    helpers = world.guild.create_role("Helpers")
+    backend.add_member_role(guild_id, world.carol.id, helpers.id)
+    await world.env.settle()
+    ask = f"{world.bob.mention} please add me to the event"
+    sent = [await world.carol.send(world.general, "ok"), await world.alice.send(world.general, ask)]
+    cog = simcord_bot.get_cog("Ingest")
+    assert [m.id for m, _ in cog._arrived] == [m.id for m in sent]
+    backend.edit_role(guild_id, helpers.id, {"permissions": discord.Permissions.all().value})
+    backend.add_member_role(guild_id, world.bob.id, world.staff_role.id)
+    await world.env.settle()
+    sent += [
+        await world.carol.send(world.general, "ok"),
+        await world.alice.send(world.general, ask),
+    ]
+    ids = ", ".join(str(m.id) for m in sent)
+    found = await rows(
+        resources, f"SELECT author_is_staff FROM messages WHERE id IN ({ids}) ORDER BY id"
+    )
+    assert found == [(False,), (False,), (True,), (False,)]
+    asked = await rows(
+        resources, f"SELECT message_id, source FROM questions WHERE message_id IN ({ids})"
+    )
+    assert asked == [(sent[3].id, "mention")]  # a request to staff, once Bob is staff
+
+
+async def test_a_held_message_keeps_its_authors_roles_when_their_next_message_replaces_them(
+    world: World, resources: Resources, simcord_bot: Any
+) -> None:
+    """discord.py takes the member in a new message's payload as the cached member's roles,
+    which may come before the member update that announces them."""
+    backend, guild_id = world.env.backend, world.guild.id
+    first = await world.carol.send(world.general, "how do I get the event role?")
+    backend.get_member(guild_id, world.carol.id).role_ids.append(world.staff_role.id)
+    second = await world.carol.send(world.general, "how do I get the event role?")
+    cog = simcord_bot.get_cog("Ingest")
+    assert [m.id for m, _ in cog._arrived] == [first.id, second.id]
+    backend.announce_member_update(guild_id, world.carol.id)
+    await world.env.settle()
+    ids = f"{first.id}, {second.id}"
+    found = await rows(
+        resources, f"SELECT author_is_staff FROM messages WHERE id IN ({ids}) ORDER BY id"
+    )
+    assert found == [(False,), (True,)]
+    asked = await rows(resources, f"SELECT message_id FROM questions WHERE message_id IN ({ids})")
+    assert asked == [(first.id,)]
