@@ -14,6 +14,7 @@ from bot.domain.records import (
     MemberRecord,
     MessageRecord,
 )
+from bot.domain.snowflakes import snowflake_time
 
 _KINDS: dict[discord.ChannelType, ChannelKind] = {
     discord.ChannelType.text: ChannelKind.TEXT,
@@ -174,7 +175,10 @@ def author_as_sent(message: discord.Message, roles: object) -> discord.Member | 
     """The message's author with the roles ``roles_on_arrival`` took (the cached member, unless
     its roles have been replaced since)."""
     author = message.author
-    if roles is None or not isinstance(author, discord.Member) or author._roles is roles:
+    if roles is None or not isinstance(author, discord.Member):
+        return author
+    now = author._roles
+    if now is roles or now == roles:  # replaced by each message, mostly with the same roles
         return author
     sent = discord.Member._copy(author)
     sent._roles = roles  # type: ignore[assignment]
@@ -243,7 +247,7 @@ def message_record(
         guild.id,  # guild_id
         channel_id,
         author.id,  # author_id
-        message.created_at,
+        snowflake_time(message.id),  # created_at, as message.created_at
         thread_id,
         is_bot,
         is_webhook,

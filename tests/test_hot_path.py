@@ -7,10 +7,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
+import discord
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.app import YOUNG_GC_THRESHOLD, settle_heap
 from bot.domain.records import amended
+from bot.domain.snowflakes import snowflake_time
 from storage.apply import _MESSAGE_COLUMNS, _message_row, _message_values
 from storage.tables import to_millis
 from tests.test_writer import T0, msg
@@ -40,6 +44,11 @@ def test_amended_is_replace_for_the_policy_fields(content: str | None) -> None:
     record = msg(4, thread_id=9, reply_to_id=2, mention_user_ids=(3,), content="original")
     changes = {"counted": False, "content": content, "inferred_reply_to_id": 77}
     assert amended(record, **changes) == replace(record, **changes)  # type: ignore[arg-type]
+
+
+@given(st.integers(min_value=0, max_value=2**63 - 1))
+def test_a_snowflakes_time_is_discord_pys(snowflake: int) -> None:
+    assert snowflake_time(snowflake) == discord.utils.snowflake_time(snowflake)
 
 
 @pytest.fixture
