@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import gc
 import json
 import logging
 import os
@@ -21,6 +20,7 @@ import discord
 from discord.ext import commands
 
 from bot import scheduling
+from bot.domain.heap import settle_heap
 from bot.errors import EngageTree
 from bot.history import HistoryReader
 from bot.metrics_server import MetricsServer
@@ -324,24 +324,6 @@ class EngageBot(commands.AutoShardedBot):
 
     async def on_shard_ready(self, shard_id: int) -> None:
         settle_heap()
-
-
-YOUNG_GC_THRESHOLD = 10_000
-"""Allocations between two young garbage collections (Python's default is 700, a collection
-every few dozen messages, each walking whatever is still alive)."""
-
-
-def settle_heap() -> None:
-    """Once a shard's caches are loaded (at every new session): collect, then freeze what is
-    alive, so that later collections never walk the member cache and the libraries again (a full
-    collection takes about 0.1 s per 10,000 cached members, and bursts of messages trigger them);
-    and collect young objects less often. Nothing is kept longer: objects are freed when their
-    last reference goes, and frozen ones are unfrozen and collected at the next new session."""
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-    young, *older = gc.get_threshold()
-    gc.set_threshold(max(young, YOUNG_GC_THRESHOLD), *older)
 
 
 def _command_signature(payloads: Iterable[dict[str, Any]]) -> set[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import io
 import logging
 import operator
@@ -26,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import records
+from bot.domain.heap import settle_heap
 from storage.engine import create_engine
 from storage.writer import EventWriter, WriterStats
 
@@ -152,8 +152,7 @@ async def _serve(sock: socket.socket) -> None:
             writer.set_timezone(guild_id, ZoneInfo(key))
         async with writer:
             # What is alive now (the libraries, the engine) stays out of later collections.
-            gc.collect()
-            gc.freeze()
+            settle_heap()
             send(("ready",))
             while (message := await read_message(reader)) is not None:
                 kind = message[0]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.app import YOUNG_GC_THRESHOLD, settle_heap
+from bot.domain.heap import YOUNG_GC_THRESHOLD, settle_heap
 from bot.domain.records import amended
 from bot.domain.snowflakes import snowflake_time
 from storage.apply import _MESSAGE_COLUMNS, _message_row, _message_values
