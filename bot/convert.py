@@ -163,24 +163,41 @@ def _role_ids(member: discord.Member) -> object:
     return tuple(sorted(role.id for role in member.roles))
 
 
-def roles_on_arrival(message: discord.Message) -> object:
-    """The author's roles as a new message finds them, for a record built later. discord.py
-    replaces a member's array of role ids when the member changes, never changes it in place;
-    the next message of the same author replaces it too (from its own copy of the member),
-    before any event says the roles changed."""
-    return getattr(message.author, "_roles", None)
+def roles_on_arrival(message: discord.Message) -> tuple[object, ...]:
+    """The role arrays of a new message's author, then of each member it mentions, as the
+    message finds them, for a record built later. discord.py replaces a member's array of role
+    ids when the member changes, never changes it in place; a member's own next message replaces
+    it too (from its copy of the member), before any event says the roles changed."""
+    author = getattr(message.author, "_roles", None)
+    mentions = message.mentions
+    if not mentions:
+        return (author,)
+    return (author, *[getattr(user, "_roles", None) for user in mentions])
 
 
-def author_as_sent(message: discord.Message, roles: object) -> discord.Member | discord.User:
-    """The message's author with the roles ``roles_on_arrival`` took (the cached member, unless
-    its roles have been replaced since)."""
-    author = message.author
-    if roles is None or not isinstance(author, discord.Member):
-        return author
-    now = author._roles
-    if now is roles or now == roles:  # replaced by each message, mostly with the same roles
-        return author
-    sent = discord.Member._copy(author)
+def as_sent(
+    message: discord.Message, roles: tuple[object, ...]
+) -> tuple[discord.Member | discord.User, list[discord.Member | discord.User]]:
+    """The message's author and mentioned members with the roles ``roles_on_arrival`` took
+    (the cached members, unless their roles have been replaced since)."""
+    author = _with_roles(message.author, roles[0])
+    mentions: list[discord.Member | discord.User] = message.mentions
+    if len(roles) > 1:
+        sent = [_with_roles(user, held) for user, held in zip(mentions, roles[1:], strict=False)]
+        if any(user is not cached for user, cached in zip(sent, mentions, strict=False)):
+            mentions = sent
+    return author, mentions
+
+
+def _with_roles(
+    user: discord.Member | discord.User, roles: object
+) -> discord.Member | discord.User:
+    if roles is None or not isinstance(user, discord.Member):
+        return user
+    now = user._roles
+    if now is roles or now == roles:  # replaced by each of their messages, mostly unchanged
+        return user
+    sent = discord.Member._copy(user)
     sent._roles = roles  # type: ignore[assignment]
     return sent
 
@@ -192,10 +209,11 @@ def message_record(
     keep_content: bool = True,
     staff_role_ids: frozenset[int] = frozenset(),
     is_staff: Callable[[discord.Member, object, frozenset[int]], bool] | None = None,
-    author: discord.Member | discord.User | None = None,
+    sent: tuple[discord.Member | discord.User, list[discord.Member | discord.User]] | None = None,
 ) -> MessageRecord | None:
     """None for messages outside guilds. ``counted`` here only says human and not system.
-    ``author``: the author as the message was sent (``author_as_sent``), if not as cached."""
+    ``sent``: the author and mentioned members as the message was sent (``as_sent``), if not
+    as cached."""
     guild = message.guild
     if guild is None:
         return None
@@ -211,8 +229,10 @@ def message_record(
             thread_id = channel.id
             if parent_id is not None:
                 channel_id = parent_id
-    if author is None:
-        author = message.author
+    if sent is None:
+        author, users = message.author, message.mentions
+    else:
+        author, users = sent
     is_bot = author.bot
     is_webhook = message.webhook_id is not None
     is_system = _SYSTEM_TYPES.get(message.type)
@@ -227,7 +247,7 @@ def message_record(
         elif message.type in _REPLY_TYPES:
             reply_to_id = reference.message_id
     staff = is_staff or is_staff_member
-    users, roles = message.mentions, message.role_mentions
+    roles = message.role_mentions
     author_is_staff = isinstance(author, discord.Member) and staff(author, channel, staff_role_ids)
     mentions_staff = False
     for user in users:

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.convert import (
     StaffCheck,
-    author_as_sent,
+    as_sent,
     channel_record,
     emoji_key,
     guild_record,
@@ -68,8 +68,8 @@ class Ingest(commands.Cog):
         self._tasks: set[asyncio.Task[object]] = set()
         self._recovering: dict[int, asyncio.Task[object]] = {}
         self.staff = StaffCheck()
-        self._arrived: list[tuple[discord.Message, object]] = []
-        """New messages held, each with its author's roles (``roles_on_arrival``)."""
+        self._arrived: list[tuple[discord.Message, tuple[object, ...]]] = []
+        """New messages held, each with its author's and mentioned members' roles."""
 
     def _sync_handlers(self) -> list[tuple[str, Any]]:
         forget = self._forget_staff
@@ -121,11 +121,12 @@ class Ingest(commands.Cog):
         It is held, and its record built later together with the messages that arrive after
         it: once ``ARRIVALS_BATCH`` are held, when the writer next writes (within its usual
         delay), flushes or closes, and before discord.py parses any other gateway event (the
-        bot's event barrier). Until then nothing but new messages changes discord.py's caches,
-        so the record reads the message, its channel and who is staff as they were when it was
-        sent; only its author's roles, which the next message of the same author replaces, are
-        taken now. Building records in one pass over a batch costs about half of building each
-        between gateway events, whose parsing leaves the processor's caches cold for this code
+        bot's event barrier). Until then only new messages (and reactions, which a record does
+        not read) change discord.py's caches, so the record reads the message, its channel and
+        who is staff as they were when it was sent; only the roles of its author and of the
+        members it mentions, which each one's own next message replaces, are taken now.
+        Building records in one pass over a batch costs about half of building each between
+        gateway events, whose parsing leaves the processor's caches cold for this code
         (``bench/ingest.py``).
         """
         guild = message.guild
@@ -170,7 +171,7 @@ class Ingest(commands.Cog):
                     keep_content=False,
                     staff_role_ids=view.settings.staff_role_ids,
                     is_staff=self.staff,
-                    author=author_as_sent(message, roles),
+                    sent=as_sent(message, roles),
                 )
                 if record is not None:
                     built.append((view, record, message.content or None))

@@ -30,7 +30,13 @@ async def test_barriers_run_before_each_event_but_new_messages_and_reactions(
     simcord_bot.add_event_barrier(roles_then)
     sent = await world.alice.send(world.general, "hello")
     await world.bob.react(sent, "👍")
-    assert seen == []
+    await world.carol.react(sent, "🎉")
+    await world.bob.unreact(sent, "👍")
+    backend.clear_reaction(world.general.id, sent.id, "🎉")
+    await world.bob.react(sent, "👍")
+    backend.clear_reactions(world.general.id, sent.id)
+    await simcord_env.settle()
+    assert seen == []  # new messages and the four reaction events pass
     with caplog.at_level(logging.ERROR):
         backend.add_member_role(world.guild.id, world.alice.id, world.staff_role.id)
         await simcord_env.settle()

@@ -419,23 +419,34 @@ async def test_changes_announced_after_a_held_message_leave_its_record_as_sent(
     assert asked == [(sent[3].id, "mention")]  # a request to staff, once Bob is staff
 
 
-async def test_a_held_message_keeps_its_authors_roles_when_their_next_message_replaces_them(
+async def test_a_held_message_keeps_the_roles_its_members_had_when_their_next_messages_replace_them(
     world: World, resources: Resources, simcord_bot: Any
 ) -> None:
     """discord.py takes the member in a new message's payload as the cached member's roles,
-    which may come before the member update that announces them."""
+    which may come before the member update that announces them: for the author of a held
+    message, and for a member it mentions who writes next."""
     backend, guild_id = world.env.backend, world.guild.id
-    first = await world.carol.send(world.general, "how do I get the event role?")
-    backend.get_member(guild_id, world.carol.id).role_ids.append(world.staff_role.id)
-    second = await world.carol.send(world.general, "how do I get the event role?")
+    ask = f"{world.bob.mention} please add me to the event"
+    sent = [
+        await world.carol.send(world.general, "how do I get the event role?"),
+        await world.alice.send(world.general, ask),
+    ]
+    for member in (world.carol, world.bob):
+        backend.get_member(guild_id, member.id).role_ids.append(world.staff_role.id)
+    sent += [
+        await world.carol.send(world.general, "how do I get the event role?"),
+        await world.bob.send(world.general, "sure"),
+    ]
     cog = simcord_bot.get_cog("Ingest")
-    assert [m.id for m, _ in cog._arrived] == [first.id, second.id]
-    backend.announce_member_update(guild_id, world.carol.id)
+    assert [m.id for m, _ in cog._arrived] == [m.id for m in sent]
+    for member in (world.carol, world.bob):
+        backend.announce_member_update(guild_id, member.id)
     await world.env.settle()
-    ids = f"{first.id}, {second.id}"
+    ids = ", ".join(str(m.id) for m in sent)
     found = await rows(
         resources, f"SELECT author_is_staff FROM messages WHERE id IN ({ids}) ORDER BY id"
     )
-    assert found == [(False,), (True,)]
+    assert found == [(False,), (False,), (True,), (True,)]
+    # Carol asked before she was staff; Alice asked Bob before he was (no request to staff).
     asked = await rows(resources, f"SELECT message_id FROM questions WHERE message_id IN ({ids})")
-    assert asked == [(first.id,)]
+    assert asked == [(sent[0].id,)]
