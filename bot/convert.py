@@ -172,6 +172,8 @@ def roles_on_arrival(message: discord.Message) -> tuple[object, ...]:
     mentions = message.mentions
     if not mentions:
         return (author,)
+    if len(mentions) == 1:  # most messages that mention anyone
+        return (author, getattr(mentions[0], "_roles", None))
     return (author, *[getattr(user, "_roles", None) for user in mentions])
 
 
@@ -180,13 +182,22 @@ def as_sent(
 ) -> tuple[discord.Member | discord.User, list[discord.Member | discord.User]]:
     """The message's author and mentioned members with the roles ``roles_on_arrival`` took
     (the cached members, unless their roles have been replaced since)."""
-    author = _with_roles(message.author, roles[0])
+    author: discord.Member | discord.User = message.author
+    held = roles[0]
+    if held is not None and getattr(author, "_roles", held) is not held:
+        author = _with_roles(author, held)
     mentions: list[discord.Member | discord.User] = message.mentions
-    if len(roles) > 1:
-        sent = [_with_roles(user, held) for user, held in zip(mentions, roles[1:], strict=False)]
-        if any(user is not cached for user, cached in zip(sent, mentions, strict=False)):
-            mentions = sent
-    return author, mentions
+    replaced: list[discord.Member | discord.User] | None = None
+    for i in range(1, len(roles)):
+        held, user = roles[i], mentions[i - 1]
+        if held is None or getattr(user, "_roles", held) is held:
+            continue
+        sent = _with_roles(user, held)
+        if sent is not user:
+            if replaced is None:
+                replaced = list(mentions)
+            replaced[i - 1] = sent
+    return author, mentions if replaced is None else replaced
 
 
 def _with_roles(
