@@ -41,6 +41,12 @@ async def test_a_message_is_stored_once_with_its_facts(world: World, resources: 
     assert await value(resources, "SELECT messages FROM guild_days") == 1
 
 
+async def authors_are_staff(resources: Resources, sent: list[Any]) -> list[bool]:
+    ids = ", ".join(str(m.id) for m in sent)
+    sql = f"SELECT author_is_staff FROM messages WHERE id IN ({ids}) ORDER BY id"
+    return [bool(staff) for (staff,) in await rows(resources, sql)]
+
+
 def thread_handle(world: World, channel: Any) -> Any:
     return simcord.ChannelHandle(world.env, world.guild, channel)
 
@@ -199,11 +205,8 @@ async def test_each_message_is_from_staff_as_its_author_was_when_it_was_sent(
     backend.remove_member_role(world.guild.id, newcomer.id, world.staff_role.id)
     await world.env.settle()
     sent.append(await newcomer.send(world.general, "how do I get the event role?"))
+    assert await authors_are_staff(resources, sent) == [False, True, False]
     ids = ", ".join(str(m.id) for m in sent)
-    found = await rows(
-        resources, f"SELECT author_is_staff FROM messages WHERE id IN ({ids}) ORDER BY id"
-    )
-    assert found == [(False,), (True,), (False,)]
     asked = await rows(resources, f"SELECT message_id FROM questions WHERE message_id IN ({ids})")
     assert sorted(asked) == [(sent[0].id,), (sent[2].id,)]  # staff never ask
 
@@ -223,11 +226,7 @@ async def test_a_members_own_overwrite_makes_them_staff_where_it_applies(
         await world.bob.send(world.help, "I am, what's up"),
         await world.bob.send(world.general, "back in a minute"),
     ]
-    ids = ", ".join(str(m.id) for m in sent)
-    found = await rows(
-        resources, f"SELECT author_is_staff FROM messages WHERE id IN ({ids}) ORDER BY id"
-    )
-    assert found == [(False,), (True,), (False,)]
+    assert await authors_are_staff(resources, sent) == [False, True, False]
 
 
 async def test_the_guild_owner_is_staff_and_a_member_with_the_same_roles_is_not(
@@ -241,11 +240,7 @@ async def test_the_guild_owner_is_staff_and_a_member_with_the_same_roles_is_not(
     owning = guild.add_member(owner)
     await env.settle()
     sent = [await owning.send(general, "welcome all"), await plain.send(general, "hi there")]
-    ids = ", ".join(str(m.id) for m in sent)
-    found = await rows(
-        resources, f"SELECT author_is_staff FROM messages WHERE id IN ({ids}) ORDER BY id"
-    )
-    assert found == [(True,), (False,)]
+    assert await authors_are_staff(resources, sent) == [True, False]
 
 
 async def test_channels_created_renamed_and_deleted(world: World, resources: Resources) -> None:
@@ -408,11 +403,8 @@ async def test_changes_announced_after_a_held_message_leave_its_record_as_sent(
         await world.carol.send(world.general, "ok"),
         await world.alice.send(world.general, ask),
     ]
+    assert await authors_are_staff(resources, sent) == [False, False, True, False]
     ids = ", ".join(str(m.id) for m in sent)
-    found = await rows(
-        resources, f"SELECT author_is_staff FROM messages WHERE id IN ({ids}) ORDER BY id"
-    )
-    assert found == [(False,), (False,), (True,), (False,)]
     asked = await rows(
         resources, f"SELECT message_id, source FROM questions WHERE message_id IN ({ids})"
     )
@@ -442,11 +434,8 @@ async def test_a_held_message_keeps_the_roles_its_members_had_when_their_next_me
     for member in (world.carol, world.bob):
         backend.announce_member_update(guild_id, member.id)
     await world.env.settle()
+    assert await authors_are_staff(resources, sent) == [False, False, True, True]
     ids = ", ".join(str(m.id) for m in sent)
-    found = await rows(
-        resources, f"SELECT author_is_staff FROM messages WHERE id IN ({ids}) ORDER BY id"
-    )
-    assert found == [(False,), (False,), (True,), (True,)]
     # Carol asked before she was staff; Alice asked Bob before he was (no request to staff).
     asked = await rows(resources, f"SELECT message_id FROM questions WHERE message_id IN ({ids})")
     assert asked == [(sent[0].id,)]
