@@ -85,14 +85,14 @@ class Ingest(commands.Cog):
         for name, handler in self._sync_handlers():
             self.bot.add_sync_handler(name, handler)
         self.ingest.writer.add_source(self.take_arrivals)
-        self.bot.add_event_barrier(self._take_held)
+        self.bot.add_event_barrier(self.take_arrivals)
 
     async def cog_unload(self) -> None:
         for name, handler in self._sync_handlers():
             self.bot.remove_sync_handler(name, handler)
         self.take_arrivals()
         self.ingest.writer.remove_source(self.take_arrivals)
-        self.bot.remove_event_barrier(self._take_held)
+        self.bot.remove_event_barrier(self.take_arrivals)
         for task in self._tasks:
             task.cancel()
 
@@ -129,11 +129,7 @@ class Ingest(commands.Cog):
         gateway events, whose parsing leaves the processor's caches cold for this code
         (``bench/ingest.py``).
         """
-        guild = message.guild
-        if guild is None:
-            return
-        if self.ingest.cached_view(guild.id) is None:
-            self._background(self._message_later(guild.id, message), WAITING_FOR_WRITER)
+        if message.guild is None:
             return
         arrived = self._arrived
         arrived.append((message, roles_on_arrival(message)))
@@ -142,18 +138,16 @@ class Ingest(commands.Cog):
         elif len(arrived) == 1:
             self.ingest.writer.holding()
 
-    def _take_held(self) -> None:
-        if self._arrived:
-            self.take_arrivals()
-
     def take_arrivals(self) -> None:
         """Queue the held messages' records now, all in one go. With the guild's settings at
         hand and room in the writer's buffer, nothing is awaited and no task made; otherwise a
-        task waits for both.
+        task waits for both (a guild's first messages wait for its settings to be read).
 
         Two passes, each over the whole batch: the records first (reading discord.py's
         objects), then the content and question policy (the detector's patterns). Keeping each
         pass's code and data warm cost 2 us a message less than both steps per message."""
+        if not self._arrived:
+            return
         arrived, self._arrived = self._arrived, []
         built: list[tuple[GuildView, MessageRecord, str | None]] = []
         bot_id = self.bot.user.id if self.bot.user is not None else None
