@@ -182,17 +182,12 @@ def as_sent(
 ) -> tuple[discord.Member | discord.User, list[discord.Member | discord.User]]:
     """The message's author and mentioned members with the roles ``roles_on_arrival`` took
     (the cached members, unless their roles have been replaced since)."""
-    author: discord.Member | discord.User = message.author
-    held = roles[0]
-    if held is not None and getattr(author, "_roles", held) is not held:
-        author = _with_roles(author, held)
+    author = _with_roles(message.author, roles[0])
     mentions: list[discord.Member | discord.User] = message.mentions
     replaced: list[discord.Member | discord.User] | None = None
     for i in range(1, len(roles)):
-        held, user = roles[i], mentions[i - 1]
-        if held is None or getattr(user, "_roles", held) is held:
-            continue
-        sent = _with_roles(user, held)
+        user = mentions[i - 1]
+        sent = _with_roles(user, roles[i])
         if sent is not user:
             if replaced is None:
                 replaced = list(mentions)
