@@ -131,7 +131,11 @@ class BatchApplier(StructureApplier, ReactionApplier, QuestionApplier):
             stmt = insert_new(conn.dialect.name, MESSAGES, "id")
             inserted = await conn.execute(stmt, [_message_row(r) for r in unique.values()])
             new = [unique[row[0]] for row in inserted]
-            mention_rows = [row for r in new for row in _mention_rows(r)]
+            mention_rows = [
+                dict(zip(_MENTION_COLUMNS, row, strict=True))
+                for r in new
+                for row in _mention_values(r)
+            ]
             if mention_rows:
                 await conn.execute(insert_new(conn.dialect.name, MENTIONS), mention_rows)
         if not new:
@@ -324,10 +328,10 @@ async def _insert_sqlite(
         return []
     await conn.exec_driver_sql(_SQLITE_MESSAGES, [_message_values(r) for r in new])
     mentions = [
-        (row["message_id"], row["kind"], row["target_id"], row["guild_id"])
+        row
         for r in new
         if r.mention_user_ids or r.mention_role_ids or r.mentions_everyone
-        for row in _mention_rows(r)
+        for row in _mention_values(r)
     ]
     if mentions:
         await conn.exec_driver_sql(_SQLITE_MENTIONS, mentions)
@@ -366,22 +370,18 @@ def _storable(text: str | None) -> str | None:
     return text.replace("\x00", "") if text is not None and "\x00" in text else text
 
 
-def _mention_rows(r: MessageRecord) -> list[dict[str, Any]]:
-    rows = [
-        {"message_id": r.message_id, "kind": "user", "target_id": uid, "guild_id": r.guild_id}
-        for uid in set(r.mention_user_ids)
-    ]
-    rows.extend(
-        {"message_id": r.message_id, "kind": "role", "target_id": rid, "guild_id": r.guild_id}
-        for rid in set(r.mention_role_ids)
-    )
+def _mention_values(r: MessageRecord) -> list[tuple[int, str, int, int]]:
+    """The message's mentions as ``_MENTION_COLUMNS`` rows, each target once."""
+    mid, gid = r.message_id, r.guild_id
+    rows = [(mid, "user", uid, gid) for uid in set(r.mention_user_ids)]
+    if r.mention_role_ids:
+        rows.extend([(mid, "role", rid, gid) for rid in set(r.mention_role_ids)])
     if r.mentions_everyone:
-        rows.append(
-            {"message_id": r.message_id, "kind": "everyone", "target_id": 0, "guild_id": r.guild_id}
-        )
+        rows.append((mid, "everyone", 0, gid))
     return rows
 
 
+_MENTION_COLUMNS = ("message_id", "kind", "target_id", "guild_id")
 _MESSAGE_COLUMNS = tuple(_message_row(MessageRecord(0, 0, 0, 0, datetime.now(UTC))))
 _SQLITE_MESSAGES = (
     # Our own table and column names, no input: the driver binds every value.
@@ -389,6 +389,6 @@ _SQLITE_MESSAGES = (
     f"VALUES ({', '.join('?' * len(_MESSAGE_COLUMNS))})"
 )
 _SQLITE_MENTIONS = (
-    f"INSERT OR IGNORE INTO {MENTIONS.name} (message_id, kind, target_id, guild_id) "  # noqa: S608
+    f"INSERT OR IGNORE INTO {MENTIONS.name} ({', '.join(_MENTION_COLUMNS)}) "  # noqa: S608
     "VALUES (?, ?, ?, ?)"
 )
