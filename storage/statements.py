@@ -4,8 +4,10 @@ dialect."""
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -72,15 +74,7 @@ async def execute_many(conn: AsyncConnection, stmt: Any, rows: Sequence[Mapping[
         await conn.execute(stmt, rows)
         return
     form = _driver_form(stmt, tuple(rows[0]), conn.dialect)
-    await conn.exec_driver_sql(
-        form.sql,
-        [
-            tuple(
-                [value if key is None else process(row[key]) for key, value, process in form.values]
-            )
-            for row in rows
-        ],
-    )
+    await conn.exec_driver_sql(form.sql, form.driver_rows(rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +83,27 @@ class _DriverForm:
     sql: str
     values: tuple[tuple[str | None, Any, Callable[[Any], Any]], ...]
     """Per positional parameter: the row's key (None: a constant), the constant, the processor."""
+    pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None
+    """Without constants: the row's values in parameter order, in one call."""
+    process: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """Without constants: the positions whose values need their bind processor."""
+
+    def driver_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        pick, process = self.pick, self.process
+        if pick is None:
+            return [
+                tuple([value if key is None else fn(row[key]) for key, value, fn in self.values])
+                for row in rows
+            ]
+        if not process:
+            return [pick(row) for row in rows]
+        out = []
+        for row in rows:
+            values = list(pick(row))
+            for i, fn in process:
+                values[i] = fn(values[i])
+            out.append(tuple(values))
+        return out
 
 
 _FORMS: dict[tuple[int, tuple[str, ...]], _DriverForm] = {}
@@ -106,7 +121,7 @@ def _driver_form(stmt: Any, keys: tuple[str, ...], dialect: Dialect) -> _DriverF
     values = []
     for name in compiled.positiontup or ():
         bind = compiled.binds[name]
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect) or _same
+        process = _bind_processor(bind.type, dialect)
         if name in keys:
             values.append((name, None, process))
         elif name in insert_columns:
@@ -115,8 +130,24 @@ def _driver_form(stmt: Any, keys: tuple[str, ...], dialect: Dialect) -> _DriverF
             values.append((None, process(bind.value), _same))  # a literal of the statement
         else:
             raise ValueError(f"no value for parameter {name!r} of {compiled}")
-    form = _FORMS[(id(stmt), keys)] = _DriverForm(stmt, str(compiled), tuple(values))
+    pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
+    if all(key is not None for key, _, _ in values):
+        pick = _picker(tuple(key for key, _, _ in values))
+        processed = tuple((i, fn) for i, (_, _, fn) in enumerate(values) if fn is not _same)
+    form = _DriverForm(stmt, str(compiled), tuple(values), pick, processed)
+    _FORMS[(id(stmt), keys)] = form
     return form
+
+
+def _picker(keys: tuple[Any, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    if len(keys) == 1:
+        return functools.partial(_pick_one, keys[0])
+    return operator.itemgetter(*keys)
+
+
+def _pick_one(key: str, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (row[key],)
 
 
 _FORMS_LIMIT = 256
@@ -124,6 +155,29 @@ _FORMS_LIMIT = 256
 
 def _same(value: Any) -> Any:
     return value
+
+
+_SQLITE_DATE_FORMAT = "%(year)04d-%(month)02d-%(day)02d"
+
+
+def _bind_processor(kind: Any, dialect: Dialect) -> Callable[[Any], Any]:
+    """The column type's bind processor; for the two the writer binds most, the same conversion
+    in one call (a rollup row's day, and every time)."""
+    if isinstance(kind, t.UtcMillis):
+        return t.millis_or_none
+    impl = kind.dialect_impl(dialect)
+    process = impl.bind_processor(dialect) or _same
+    if (
+        isinstance(impl, sqlite.DATE)
+        and getattr(impl, "_storage_format", None) == _SQLITE_DATE_FORMAT
+    ):
+        return functools.partial(_sqlite_date, process)
+    return process
+
+
+def _sqlite_date(process: Callable[[Any], Any], value: Any) -> Any:
+    """SQLite's DATE bind processor, whose format is ISO 8601's, for plain dates."""
+    return value.isoformat() if type(value) is date else process(value)
 
 
 @functools.cache

@@ -56,16 +56,21 @@ class UtcMillis(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> int | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored; use an aware UTC datetime")
-        return int(value.timestamp() * 1000)
+        return millis_or_none(value)
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+def millis_or_none(value: datetime | None) -> int | None:
+    """How ``UtcMillis`` stores a value."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; use an aware UTC datetime")
+    return int(value.timestamp() * 1000)
 
 
 def to_millis(value: datetime) -> int:
