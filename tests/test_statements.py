@@ -84,9 +84,9 @@ def _as_the_sql_layer_binds(stmt: Any, row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(values)
 
 
-_TIMES = st.datetimes(
-    min_value=datetime(2015, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
-)
+# hypothesis takes naive bounds and makes each value aware.
+_EARLIEST, _LATEST = datetime(2015, 1, 1), datetime(2100, 1, 1)  # noqa: DTZ001
+_TIMES = st.datetimes(min_value=_EARLIEST, max_value=_LATEST, timezones=st.just(UTC))
 
 
 @given(
@@ -116,7 +116,8 @@ def test_the_driver_gets_each_value_as_the_sql_layer_would_bind_it(
 def test_a_naive_time_or_a_day_that_is_not_a_date_is_refused_on_the_way_to_the_driver() -> None:
     dialect = sqlite.dialect()
     link = {"question_id": 1, "message_id": 2, "guild_id": 1, "responder_id": 7}
-    link |= {"responded_at": datetime(2026, 3, 2), "by_staff": False, "rule": "reply"}
+    naive = datetime(2026, 3, 2)  # noqa: DTZ001 - what is refused
+    link |= {"responded_at": naive, "by_staff": False, "rule": "reply"}
     form = _driver_form(insert_new("sqlite", RESPONSES), tuple(link), dialect)
     with pytest.raises(ValueError, match="naive"):
         form.driver_rows([link])
