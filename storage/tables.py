@@ -70,7 +70,7 @@ def millis_or_none(value: datetime | None) -> int | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetimes are not stored; use an aware UTC datetime")
-    return int(value.timestamp() * 1000)
+    return to_millis(value)
 
 
 def to_millis(value: datetime) -> int:
