@@ -22,6 +22,7 @@ from storage.statements import (
     insert_new_rows,
     upsert_adding,
 )
+from storage.tables import UtcMillis
 from tests.test_writer import scalar
 
 
@@ -76,7 +77,7 @@ def _as_the_sql_layer_binds(stmt: Any, row: dict[str, Any]) -> tuple[Any, ...]:
     for name in compiled.positiontup:
         kind = compiled.binds[name].type
         process = kind.dialect_impl(dialect).bind_processor(dialect)
-        if kind.__class__.__name__ == "UtcMillis":  # a TypeDecorator: its own step first
+        if isinstance(kind, UtcMillis):  # a TypeDecorator: its own step first
             value = kind.process_bind_param(row[name], dialect)
         else:
             value = process(row[name]) if process else row[name]
