@@ -192,6 +192,11 @@ class EngageBot(commands.AutoShardedBot):
         discord_settings = resources.settings.discord
         options.setdefault("shard_count", discord_settings.shard_count)
         options.setdefault("shard_ids", discord_settings.shard_ids)
+        # No message cache: every listener reads raw events and the records built from them,
+        # so discord.py's last 1000 messages would only take memory, and freeing the oldest,
+        # long out of the processor's caches, as each new one arrives costs about 1.5 us a
+        # message (bench/ingest.py).
+        options.setdefault("max_messages", None)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=required_intents(),

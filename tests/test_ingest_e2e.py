@@ -82,8 +82,12 @@ async def test_replies_forwards_and_mentions(world: World, resources: Resources)
     assert days == [(5, 4, 1, 1)]
 
 
-async def test_edits_deletes_and_bulk_deletes(world: World, resources: Resources) -> None:
+async def test_edits_deletes_and_bulk_deletes(
+    world: World, resources: Resources, simcord_bot: EngageBot
+) -> None:
     first = await world.alice.send(world.general, "typo")
+    # The bot keeps no message cache: edits and deletions come through raw events alone.
+    assert not simcord_bot.cached_messages
     await world.env.advance_time(1)
     await world.alice.edit(first, "fixed")
     second = await world.bob.send(world.general, "oops")
