@@ -10,6 +10,7 @@ and field values.
 from __future__ import annotations
 
 import asyncio
+import copyreg
 import functools
 import io
 import logging
@@ -35,23 +36,18 @@ _HEADER = 4
 # -- frames ------------------------------------------------------------------------------------
 
 
-_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]] | None] = {}
-
-
-def _record_fields(kind: type) -> Callable[[Any], tuple[Any, ...]] | None:
+def _record_reducer(kind: type) -> Callable[[Any], tuple[Any, ...]]:
     """Records travel as their class and field values (the constructor rebuilds them), which is
     several times faster than dataclass pickling's per-field state."""
-    if kind in _FIELDS:
-        return _FIELDS[kind]
-    values: Callable[[Any], tuple[Any, ...]] | None = None
-    if is_dataclass(kind) and kind.__module__ == records.__name__:
-        names = [f.name for f in fields(kind)]
-        if len(names) == 1:
-            values = functools.partial(_one_field, names[0])
-        else:
-            values = operator.attrgetter(*names)
-    _FIELDS[kind] = values
-    return values
+    names = [f.name for f in fields(kind)]
+    values = (
+        functools.partial(_one_field, names[0]) if len(names) == 1 else operator.attrgetter(*names)
+    )
+
+    def reduce(record: Any) -> tuple[Any, ...]:
+        return kind, values(record)
+
+    return reduce
 
 
 def _one_field(name: str, obj: Any) -> tuple[Any, ...]:
@@ -59,11 +55,13 @@ def _one_field(name: str, obj: Any) -> tuple[Any, ...]:
 
 
 class _Pickler(pickle.Pickler):
-    def reducer_override(self, obj: Any) -> Any:
-        values = _record_fields(type(obj))
-        if values is None:
-            return NotImplemented
-        return type(obj), values(obj)
+    # A table looked up by type, rather than ``reducer_override``, which pickle calls for every
+    # object of a type it does not know, each record's times included.
+    dispatch_table = copyreg.dispatch_table | {
+        kind: _record_reducer(kind)
+        for kind in vars(records).values()
+        if isinstance(kind, type) and is_dataclass(kind) and kind.__module__ == records.__name__
+    }
 
 
 def encode(message: tuple[Any, ...]) -> bytes:

@@ -9,12 +9,17 @@ import logging
 import os
 import signal
 from collections.abc import Callable
+from dataclasses import is_dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.domain import records
 from bot.domain.records import (
     ChannelKind,
     ChannelRecord,
@@ -28,6 +33,7 @@ from bot.domain.records import (
 from storage import migrate
 from storage.engine import create_engine
 from storage.writer import EventWriter
+from storage.writer_child import encode, read_message
 from storage.writer_process import ProcessWriter
 from tests.dbstate import State, dump
 from tests.test_writer import GENERAL, GUILD, T0, msg, scalar
@@ -209,3 +215,32 @@ async def test_a_writer_process_that_cannot_be_replaced_stops_the_writer_loudly(
         assert not writer.running and writer.pending == len(community(3))
     critical = [r.getMessage() for r in caplog.records if r.levelno == logging.CRITICAL]
     assert len(critical) == 1 and "keeps dying (last: did not start again" in critical[0]
+
+
+async def through_a_frame(message: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    reader = asyncio.StreamReader()
+    reader.feed_data(encode(message))
+    reader.feed_eof()
+    return await read_message(reader)
+
+
+RECORD_KINDS = sorted(
+    (
+        kind
+        for kind in vars(records).values()
+        if isinstance(kind, type) and is_dataclass(kind) and kind.__module__ == records.__name__
+    ),
+    key=lambda kind: kind.__name__,
+)
+
+
+@pytest.mark.parametrize("kind", RECORD_KINDS, ids=lambda kind: kind.__name__)
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_kind_of_record_reaches_the_writer_process_unchanged(
+    kind: type, data: st.DataObject
+) -> None:
+    sent = data.draw(st.lists(st.from_type(kind), min_size=1, max_size=3))
+    received = asyncio.run(through_a_frame(("events", sent)))
+    assert received is not None and received == ("events", sent)
+    assert [type(record) for record in received[1]] == [kind] * len(sent)
