@@ -208,6 +208,12 @@ def _with_roles(
     return sent
 
 
+def own_id(client: discord.Client) -> int | None:
+    """The bot's own user id, as ``message_record`` takes it (None before it has logged in)."""
+    user = client.user
+    return user.id if user is not None else None
+
+
 def message_record(
     message: discord.Message,
     bot_user_id: int | None,

@@ -22,6 +22,7 @@ from bot.convert import (
     guild_record,
     has_mod_permission,
     member_record,
+    own_id,
 )
 from bot.convert import message_record as to_record
 from bot.domain.records import (
@@ -245,7 +246,7 @@ class HistoryReader:
                 log.warning("reading channel %s failed: %s %s", channel.id, exc.status, exc.code)
 
     async def _ingest_message(self, message: discord.Message) -> None:
-        bot_id = self.client.user.id if self.client.user else None
+        bot_id = own_id(self.client)
         guild = message.guild
         if guild is None:
             return
@@ -315,7 +316,7 @@ class HistoryReader:
                 view = await self.ingest.view(guild_id)
                 edited = to_record(
                     message,
-                    self.client.user.id if self.client.user else None,
+                    own_id(self.client),
                     staff_role_ids=view.settings.staff_role_ids,
                 )
                 if edited is not None:

@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot import scheduling
 from bot.checks import NOT_A_MODERATOR, is_moderator_member, moderators_only, require_guild
-from bot.convert import is_staff_member, message_record
+from bot.convert import is_staff_member, message_record, own_id
 from bot.domain.inbox import Action, InboxItem, ItemState, Refusal, describe_wait
 from bot.errors import send_ephemeral
 from bot.render.inbox import card_embed, jump_url, list_line
@@ -303,10 +303,7 @@ class Inbox(commands.GroupCog, group_name="inbox"):
         if not isinstance(member, discord.Member) or not is_moderator_member(member, staff_roles):
             await send_ephemeral(interaction, NOT_A_MODERATOR)
             return
-        user = self.bot.user
-        record = message_record(
-            message, user.id if user else None, staff_role_ids=frozenset(staff_roles)
-        )
+        record = message_record(message, own_id(self.bot), staff_role_ids=frozenset(staff_roles))
         if record is None:
             await send_ephemeral(interaction, "Only messages in a server can be questions.")
             return

@@ -23,6 +23,7 @@ from bot.convert import (
     has_mod_permission,
     member_record,
     message_record,
+    own_id,
     roles_on_arrival,
 )
 from bot.domain.records import (
@@ -150,7 +151,7 @@ class Ingest(commands.Cog):
             return
         arrived, self._arrived = self._arrived, []
         built: list[tuple[GuildView, MessageRecord, str | None]] = []
-        bot_id = self.bot.user.id if self.bot.user is not None else None
+        bot_id = own_id(self.bot)
         for message, roles in arrived:
             try:
                 guild_id = message.guild.id if message.guild is not None else 0
@@ -192,9 +193,8 @@ class Ingest(commands.Cog):
     def _record(
         self, message: discord.Message, staff_role_ids: frozenset[int]
     ) -> MessageRecord | None:
-        user = self.bot.user
         return message_record(
-            message, user.id if user else None, staff_role_ids=staff_role_ids, is_staff=self.staff
+            message, own_id(self.bot), staff_role_ids=staff_role_ids, is_staff=self.staff
         )
 
     @commands.Cog.listener()
