@@ -108,8 +108,12 @@ async def test_the_same_rows_as_the_writer_in_process(new_db_url: Callable[[], s
     inline_url, process_url = new_db_url(), new_db_url()
     for url in (inline_url, process_url):
         await (await migrated(url)).dispose()
-    async with EventWriter(create_engine(inline_url)) as inline:
-        await inline.put_many(events)
+    inline_engine = create_engine(inline_url)
+    try:
+        async with EventWriter(inline_engine) as inline:
+            await inline.put_many(events)
+    finally:
+        await inline_engine.dispose()  # else its pooled connection is closed only by the GC
     async with ProcessWriter(process_url) as writer:
         for i in range(0, len(events), 7):
             chunk = events[i : i + 7]
