@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -16,6 +17,16 @@ from storage.engine import create_engine
 from tests import pgserver
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after() -> Iterator[None]:
+    """Collect garbage once the test's other fixtures are torn down (an autouse fixture is set
+    up first, so torn down last), so that a connection, socket or file it left open fails that
+    test (``error::ResourceWarning``) rather than whichever later test the collector happens
+    to run in."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

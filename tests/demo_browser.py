@@ -204,4 +204,6 @@ class Interactive:
             os.close(self.keyboard)
         while self.urls.get(timeout=60) is not None:  # until the reader saw the output's end
             pass
+        assert self.process.stdout is not None
+        self.process.stdout.close()
         return self.process.returncode, "".join(self.printed)

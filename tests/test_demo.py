@@ -266,8 +266,8 @@ def test_the_interactive_demo_serves_its_page_and_stops_on_ctrl_c(
     demo = Interactive(tmp_path / "out")
     try:
         assert demo.url is not None, "".join(demo.printed)[-3000:]
-        page = urllib.request.urlopen(demo.url.partition("#")[0], timeout=30)  # noqa: S310
-        assert page.status == 200 and b"SimCord Preview" in page.read()
+        with urllib.request.urlopen(demo.url.partition("#")[0], timeout=30) as page:  # noqa: S310
+            assert page.status == 200 and b"SimCord Preview" in page.read()
         # The same seed, the same run: this one wrote the same transcript as the headless one.
         again = (demo.out / "transcript.json").read_text(encoding="utf-8")
         assert again == (headless.out / "transcript.json").read_text(encoding="utf-8")
