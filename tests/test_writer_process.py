@@ -106,9 +106,8 @@ async def state_of(url: str) -> State:
 async def test_the_same_rows_as_the_writer_in_process(new_db_url: Callable[[], str]) -> None:
     events = community(120)
     inline_url, process_url = new_db_url(), new_db_url()
-    for url in (inline_url, process_url):
-        await (await migrated(url)).dispose()
-    inline_engine = create_engine(inline_url)
+    await (await migrated(process_url)).dispose()
+    inline_engine = await migrated(inline_url)
     try:
         async with EventWriter(inline_engine) as inline:
             await inline.put_many(events)
